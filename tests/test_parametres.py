@@ -1,0 +1,111 @@
+"""Every parameter file loads, every value has a source, lookups at and around each effective date."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from flows.parametres_io import DOSSIER_PARAMETRES, charger_parametres
+from transforms.parametres import ParametreError
+
+
+@pytest.fixture(scope="module")
+def jeu():
+    return charger_parametres()
+
+
+def test_every_file_loads_and_every_value_has_a_source(jeu):
+    noms = {p.stem for p in DOSSIER_PARAMETRES.glob("*.yaml")}
+    assert noms == set(jeu.parametres)
+    for params in jeu.parametres.values():
+        for p in params.values():
+            assert p.valeurs, p.nom
+            for v in p.valeurs:
+                assert v.source.strip(), (p.dispositif, p.nom, v.debut)
+
+
+def test_lookup_at_and_around_each_effective_date(jeu):
+    for params in jeu.parametres.values():
+        for p in params.values():
+            for i, v in enumerate(p.valeurs):
+                assert p.a(v.debut) == v.valeur
+                if i > 0:
+                    assert p.a(v.debut - timedelta(days=1)) == p.valeurs[i - 1].valeur
+                else:
+                    with pytest.raises(ParametreError, match="has no value before"):
+                        p.a(v.debut - timedelta(days=1))
+            assert p.a(date(2100, 1, 1)) == p.valeurs[-1].valeur
+
+
+def test_figures_of_the_spec(jeu):
+    assert jeu.a("forfait_ame", "montant_centimes", date(2025, 1, 1)) == 50000
+    assert jeu.a("forfait_ame", "en_vigueur", date(2024, 12, 31)) is False
+    assert jeu.a("forfait_ame", "en_vigueur", date(2025, 1, 1)) is True
+    assert jeu.a("forfait_sas", "en_vigueur", date(2025, 1, 1)) is False
+    assert jeu.a("forfait_sas", "en_vigueur", date(2026, 1, 1)) is True
+    assert jeu.a("forfait_msu", "montant_zip_centimes", date(2025, 12, 31)) == 35000
+    assert jeu.a("forfait_msu", "montant_zip_centimes", date(2026, 1, 1)) == 80000
+    assert jeu.a("forfait_msu", "montant_hors_zip_centimes", date(2026, 1, 1)) == 50000
+    ccam = "specialites_test_ccam"
+    assert 11 not in jeu.a("aide_assistant_medical", ccam, date(2024, 6, 21))
+    assert {7, 11, 77, 79} <= set(jeu.a("aide_assistant_medical", ccam, date(2024, 6, 22)))
+    m = "montants_centimes"
+    assert jeu.a("aide_assistant_medical", m, date(2024, 6, 21))["P90"]["annee_3_et_plus"]["MI_TEMPS"] == 1250000
+    assert jeu.a("aide_assistant_medical", m, date(2024, 6, 22))["P90"]["annee_3_et_plus"]["MI_TEMPS"] == 1300000
+    assert jeu.a("aide_assistant_medical", "seuils_publies", date(2023, 1, 1)) == {"P30": 775, "P90": 1503, "P95": 1721}
+    assert jeu.a("forfait_medecin_traitant", "grille_centimes", date(2025, 1, 1))["ald_80_plus"] == 7000
+    assert jeu.a("forfait_medecin_traitant", "grille_centimes", date(2026, 1, 1))["ald_80_plus"] == 10000
+    assert jeu.a("financement_cpts", "fonctionnement_centimes", date(2022, 3, 30))[4] == 9000000
+    assert jeu.a("financement_cpts", "fonctionnement_centimes", date(2022, 3, 31))[4] == 15750000
+    assert jeu.a("controles", "seuil_quarantaine", date(2025, 1, 1)) == 0.001
+
+
+def test_amounts_are_integer_cents(jeu):
+    def entiers(x):
+        if isinstance(x, dict):
+            return all(entiers(v) for v in x.values())
+        if isinstance(x, list):
+            return all(entiers(v) for v in x)
+        return x is None or (isinstance(x, int) and not isinstance(x, bool))
+
+    for params in jeu.parametres.values():
+        for p in params.values():
+            if p.unite == "centimes":
+                for v in p.valeurs:
+                    assert entiers(v.valeur), (p.dispositif, p.nom, v.debut)
+
+
+def test_missing_parameter_is_a_clear_error(jeu):
+    with pytest.raises(ParametreError, match="supply it in a parameter overlay"):
+        jeu.a("financement_cpts", "missions_centimes", date(2023, 1, 1))
+    with pytest.raises(ParametreError, match="no parameter file for 'inconnu'"):
+        jeu.a("inconnu", "x", date(2023, 1, 1))
+
+
+def test_overlay_replaces_parameter_by_parameter(tmp_path):
+    (tmp_path / "forfait_ame.yaml").write_text(
+        "parametres:\n  montant_centimes:\n    valeurs:\n"
+        "      2025-01-01: {valeur: 70000, source: 'reform test'}\n",
+        encoding="utf-8",
+    )
+    base = charger_parametres()
+    reforme = charger_parametres(overlay=tmp_path)
+    assert reforme.a("forfait_ame", "montant_centimes", date(2025, 6, 1)) == 70000
+    # what the overlay does not name is kept
+    assert reforme.a("forfait_ame", "seuil_part_actes_ame", date(2025, 6, 1)) == 0.02
+    assert reforme.a("forfait_sas", "montant_centimes", date(2026, 6, 1)) == 100000
+    assert reforme.empreinte != base.empreinte
+    assert "overlay/forfait_ame.yaml" in reforme.fichiers
+
+
+@pytest.mark.parametrize(
+    "texte, message",
+    [
+        ("parametres:\n  x:\n    valeurs:\n      2025-01-01: {valeur: 1}\n", "needs a non-empty source"),
+        ("parametres:\n  x:\n    valeurs:\n      hier: {valeur: 1, source: s}\n", "is not a date"),
+        ("autre: 1\n", "'parametres' key"),
+    ],
+)
+def test_malformed_files_are_refused(tmp_path, texte, message):
+    (tmp_path / "forfait_ame.yaml").write_text(texte, encoding="utf-8")
+    with pytest.raises(ParametreError, match=message):
+        charger_parametres(overlay=tmp_path)
