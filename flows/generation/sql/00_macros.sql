@@ -1,8 +1,7 @@
 -- helpers: deterministic uniform draws, patient ids, patientèle MT by year (variables: seed, annee_distribution)
 CREATE OR REPLACE MACRO unif(x, tag) AS ((hash(x, tag, getvariable('seed')) >> 11)::DOUBLE / 9007199254740992.0);
--- a bijection of [0, 16^17): distinct patients get distinct 17-character ids
-CREATE OR REPLACE MACRO nir(p) AS
-    lpad(hex(((p::HUGEINT * 11400714819323198485) + 81985529216486895) % 295147905179352825856), 17, '0');
+-- a bijection of [0, 2^31 − 2) (48271 is a primitive root of the prime 2^31 − 1): distinct patients, distinct ids
+CREATE OR REPLACE MACRO nir(p) AS printf('%017X', ((p + 1) * 48271) % 2147483647);
 CREATE OR REPLACE MACRO n_mt(base, r, y, y_ins) AS
     greatest(0, round(base * (1 + r * (y - getvariable('annee_distribution')))
                       * least(1.0, (y - y_ins + 1) / 3.0)))::BIGINT;

@@ -1,0 +1,309 @@
+"""Ingest one yearly extract into the Parquet lake: read, validate against the pandera models, quarantine.
+
+Layout of the lake (``--lake``): ``annee=N`` is a symbolic link to ``.versions/N-<id>``, which holds one
+Parquet file per table, ``quarantaine/<TABLE>.parquet`` (defective rows with their reasons, patient ids stay
+inside the lake) and ``ingest.json`` (the report). A new version is written aside and the link is swapped
+atomically, so re-ingesting a year replaces it whole or not at all. A failed ingest keeps its report and
+quarantine under ``.echecs/`` and leaves the published year untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+from prefect import flow, get_run_logger
+
+from flows.parametres_io import charger_parametres
+from schemas.sources import TABLES, Table
+from transforms.parametres import JeuParametres
+from transforms.validation import Contexte, schema_du_jour, traiter_lot
+
+NOMENCLATURES = Path(__file__).resolve().parent.parent / "data" / "reference" / "nomenclatures"
+TAILLE_LOT = 2_000_000
+ORDRE = ["DA_PRA_R"] + [t for t in TABLES if t != "DA_PRA_R"]
+
+
+class ErreurIngest(Exception):
+    """A structural defect, or a table whose quarantined share passes the threshold: the ingest stops."""
+
+
+@dataclass
+class RapportTable:
+    table: str
+    fichier: str | None = None
+    sha256: str | None = None
+    lignes_lues: int = 0
+    lignes_retenues: int = 0
+    lignes_quarantaine: int = 0
+    doublons_identiques: int = 0
+    defauts: list[dict] = field(default_factory=list)  # (colonne, controle, nombre, premieres_lignes, exemples)
+    absente: bool = False
+
+
+def _fichier(extract: Path, table: str) -> Path | None:
+    for suffixe in (".parquet", ".csv.gz", ".csv"):
+        f = extract / f"{table}{suffixe}"
+        if f.exists():
+            return f
+    return None
+
+
+def _sha256(f: Path) -> str:
+    h = hashlib.sha256()
+    with f.open("rb") as fh:
+        for bloc in iter(lambda: fh.read(1 << 22), b""):
+            h.update(bloc)
+    return h.hexdigest()
+
+
+def _codes() -> tuple[dict, list[int]]:
+    codes: dict = {}
+    for t in TABLES.values():
+        for col in t.modele.to_schema().columns.values():
+            nom = (col.metadata or {}).get("nomenclature")
+            if nom and nom not in codes:
+                df = pl.read_csv(NOMENCLATURES / f"{nom[0]}.csv", separator=";", infer_schema=False)
+                codes[nom] = df[nom[1]].cast(pl.Int64).unique().sort().to_list()
+    spe = pl.read_csv(NOMENCLATURES / "IR_SPE_V.csv", separator=";", infer_schema=False)["PFS_SPE_COD"]
+    act = pl.read_csv(NOMENCLATURES / "IR_ACT_V.csv", separator=";", infer_schema=False)["PFS_ACT_NAT"]
+    return codes, sorted(set(spe.cast(pl.Int64).to_list()) | set(act.cast(pl.Int64).to_list()))
+
+
+def _lecteur(con: duckdb.DuckDBPyConnection, f: Path, table: str, colonnes: list[str]):
+    """Record batches of the file's required columns; structural defects raise ErreurIngest."""
+    if f.stat().st_size == 0:
+        raise ErreurIngest(f"{table}: {f.name} is empty (no header row); deliver the table with its header")
+    try:
+        if f.suffix == ".parquet":
+            rel = con.sql("SELECT * FROM read_parquet(?)", params=[str(f)])
+        else:
+            rel = con.sql(
+                "SELECT * FROM read_csv(?, delim=';', header=true, all_varchar=true, quote='\"', "
+                "strict_mode=true, null_padding=false)", params=[str(f)])
+        noms = list(rel.columns)
+    except duckdb.Error as e:
+        raise ErreurIngest(f"{table}: {f.name} is unreadable ({_premiere_ligne(e)}); check its format "
+                           "(';'-separated UTF-8 CSV with a header, or Parquet)") from None
+    manquantes = [c for c in colonnes if c not in noms]
+    if manquantes:
+        raise ErreurIngest(f"{table}: {f.name} lacks required column(s) {', '.join(manquantes)}; "
+                           f"columns found: {', '.join(noms)}")
+    return rel
+
+
+def _premiere_ligne(e: Exception) -> str:
+    texte = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if "unicode" in texte.lower() or "utf" in texte.lower():
+        return "not valid UTF-8: re-encode it, e.g. iconv -f latin1 -t utf-8"
+    return texte[:200]
+
+
+def _resume_defauts(defauts: list[pl.DataFrame]) -> list[dict]:
+    if not defauts:
+        return []
+    d = pl.concat(defauts)
+    if d.is_empty():
+        return []
+    r = d.group_by("colonne", "controle").agg(
+        pl.len().alias("nombre"), pl.col("ligne").sort().head(5).alias("premieres_lignes"),
+        pl.col("valeur").unique(maintain_order=True).head(5).alias("exemples"),
+    ).sort("nombre", descending=True)
+    return r.to_dicts()
+
+
+def ingerer_table(table: Table, f: Path, dossier: Path, ctx: Contexte, seuil: float,
+                  con: duckdb.DuckDBPyConnection) -> RapportTable:
+    schema = schema_du_jour(table.modele, ctx)
+    colonnes = list(schema.columns)
+    rapport = RapportTable(table=table.nom, fichier=f.name, sha256=_sha256(f))
+    res = _lecteur(con, f, table.nom, colonnes)
+    sortie = dossier / f"{table.nom}.parquet"
+    ecrivain = quarantaine = None
+    defauts: list[pl.DataFrame] = []
+    try:
+        lots = iter(res.to_arrow_reader(TAILLE_LOT))
+        while True:
+            try:
+                lot = next(lots)
+            except StopIteration:
+                break
+            except Exception as e:  # a decoding error deep in the file
+                raise ErreurIngest(f"{table.nom}: {f.name} is unreadable near row {rapport.lignes_lues + 1} "
+                                   f"({_premiere_ligne(e)})") from None
+            brut = pl.from_arrow(lot).select(colonnes)
+            valides, mauvais, d = traiter_lot(brut, schema, rapport.lignes_lues + 1, ctx)
+            rapport.lignes_lues += brut.height
+            if ecrivain is None:
+                ecrivain = pq.ParquetWriter(sortie, valides.to_arrow().schema, compression="zstd")
+            ecrivain.write_table(valides.to_arrow())
+            rapport.lignes_retenues += valides.height
+            if mauvais.height:
+                (dossier / "quarantaine").mkdir(exist_ok=True)
+                if quarantaine is None:
+                    quarantaine = pq.ParquetWriter(dossier / "quarantaine" / f"{table.nom}.parquet",
+                                                   mauvais.to_arrow().schema, compression="zstd")
+                quarantaine.write_table(mauvais.to_arrow())
+                rapport.lignes_quarantaine += mauvais.height
+                defauts.append(d)
+    finally:
+        if ecrivain:
+            ecrivain.close()
+        if quarantaine:
+            quarantaine.close()
+    if ecrivain is None:  # header only
+        pl.DataFrame(schema={n: c.dtype.type for n, c in schema.columns.items()}).write_parquet(sortie)
+    rapport.defauts = _resume_defauts(defauts)
+    if table.non_vide and rapport.lignes_lues == 0:
+        raise ErreurIngest(f"{table.nom}: {f.name} has no row; an extract of year {ctx.annee} cannot lack it")
+    if table.cle:
+        _dedoublonner(table, sortie, dossier, rapport)
+    part = rapport.lignes_quarantaine / rapport.lignes_lues if rapport.lignes_lues else 0.0
+    if part > seuil:
+        raise ErreurIngest(_message_seuil(rapport, part, seuil, ctx.annee))
+    return rapport
+
+
+def _dedoublonner(table: Table, sortie: Path, dossier: Path, rapport: RapportTable) -> None:
+    """Identical duplicate rows of a keyed table are kept once; rows sharing a key with other values go to quarantine."""
+    cle = list(table.cle)
+    dup = pl.scan_parquet(sortie).group_by(cle).agg(pl.len().alias("n")).filter(pl.col("n") > 1).collect()
+    if dup.is_empty():
+        return
+    df = pl.read_parquet(sortie)
+    en_double = df.join(dup.select(cle), on=cle, how="semi")
+    distincts = en_double.unique()
+    conflits = distincts.group_by(cle).agg(pl.len().alias("n")).filter(pl.col("n") > 1).select(cle)
+    garde = pl.concat([df.join(dup.select(cle), on=cle, how="anti"),
+                       distincts.join(conflits, on=cle, how="anti")])
+    rejet = en_double.join(conflits, on=cle, how="semi")
+    rapport.doublons_identiques = en_double.join(conflits, on=cle, how="anti").height - \
+        distincts.join(conflits, on=cle, how="anti").height
+    if rejet.height:
+        q = rejet.cast(pl.String).with_columns(pl.lit(None, pl.Int64).alias("ligne"),
+                                               pl.lit(f"clé {'+'.join(cle)} en double avec des valeurs différentes").alias("motifs"))
+        chemin = dossier / "quarantaine" / f"{table.nom}.parquet"
+        chemin.parent.mkdir(exist_ok=True)
+        if chemin.exists():
+            q = pl.concat([pl.read_parquet(chemin), q], how="diagonal_relaxed")
+        q.write_parquet(chemin)
+        rapport.lignes_quarantaine += rejet.height
+        rapport.defauts.append({"colonne": "+".join(cle), "controle": "clé unique (valeurs différentes)",
+                                "nombre": rejet.height, "premieres_lignes": [], "exemples": []})
+    rapport.lignes_retenues = garde.height
+    garde.write_parquet(sortie, compression="zstd")
+
+
+def _message_seuil(r: RapportTable, part: float, seuil: float, annee: int) -> str:
+    lignes = [f"{r.table}: {r.lignes_quarantaine:,} of {r.lignes_lues:,} rows are defective ({part:.3%}), "
+              f"above the threshold of {seuil:.3%}; the ingest stops and year {annee} is left as it was."]
+    for d in r.defauts:
+        lignes.append(f"  - {d['colonne']}: {d['controle']}: {d['nombre']:,} rows (first rows "
+                      f"{', '.join(map(str, d['premieres_lignes']))}; values {', '.join(map(str, d['exemples']))})")
+    annees = [d for d in r.defauts if str(d["controle"]).startswith("dans l'année")]
+    if annees and annees[0]["nombre"] > r.lignes_lues / 2:
+        lignes.append(f"  Most rows fall outside {annee}: is this the extract of another year?")
+    lignes.append("  Fix the extract (or raise controles.seuil_quarantaine in a parameter overlay) and ingest again.")
+    return "\n".join(lignes)
+
+
+def _publier(lake: Path, annee: int, dossier: Path) -> Path:
+    versions = lake / ".versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    cible = versions / dossier.name
+    os.replace(dossier, cible)
+    lien = lake / f"annee={annee}"
+    ancien = lien.resolve() if lien.is_symlink() else None
+    tmp = lake / f".annee={annee}.{uuid.uuid4().hex}"
+    os.symlink(os.path.relpath(cible, lake), tmp)
+    os.replace(tmp, lien)  # atomic: readers see the old version or the new one, never a mix
+    fd = os.open(lake, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if ancien and ancien != cible.resolve():
+        shutil.rmtree(ancien, ignore_errors=True)
+    return lien
+
+
+def ingerer(extract: Path, annee: int, lake: Path, parametres: JeuParametres | None = None,
+            memoire: str = "4GB", journal=None) -> dict:
+    """Ingest the extract of year ``annee``; return the report. Raises ErreurIngest on a structural defect."""
+    extract, lake = Path(extract), Path(lake)
+    p = parametres or charger_parametres()
+    seuil = float(p.a("controles", "seuil_quarantaine", date(annee, 1, 1)))
+    date_nulle = p.a("commun", "date_nulle_snds", date(annee, 1, 1))
+    log = journal or (lambda m: None)
+    if not extract.is_dir():
+        raise ErreurIngest(f"extract folder not found: {extract}")
+    codes, codes_specialite = _codes()
+    lake.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config={"memory_limit": memoire, "temp_directory": str(lake / ".duckdb_tmp"),
+                                 "preserve_insertion_order": True})
+    con.execute("SET enable_progress_bar = false")
+    dossier = lake / ".staging" / f"{annee}-{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    dossier.mkdir(parents=True)
+    rapport = {"annee": annee, "extract": str(extract.name), "debut": datetime.now().isoformat(timespec="seconds"),
+               "seuil_quarantaine": seuil, "tables": {}}
+    try:
+        ctx = Contexte(annee=annee, codes=codes, codes_specialite=codes_specialite, date_nulle=date_nulle)
+        for nom in ORDRE:
+            table = TABLES[nom]
+            f = _fichier(extract, nom)
+            if f is None:
+                besoins = [d for d in table.requise_si if _en_vigueur(p, d, annee)]
+                if table.requise or besoins:
+                    pour = f" (needed by {', '.join(besoins)})" if besoins else ""
+                    raise ErreurIngest(f"{nom}: file missing from {extract.name}{pour}; expected {nom}.parquet, "
+                                       f"{nom}.csv.gz or {nom}.csv")
+                rapport["tables"][nom] = RapportTable(table=nom, absente=True).__dict__
+                continue
+            t = time.perf_counter()
+            r = ingerer_table(table, f, dossier, ctx, seuil, con)
+            r_dict = r.__dict__ | {"secondes": round(time.perf_counter() - t, 2)}
+            rapport["tables"][nom] = r_dict
+            log(f"{nom}: {r.lignes_lues:,} rows read, {r.lignes_quarantaine:,} quarantined "
+                f"({r_dict['secondes']} s)")
+            if nom == "DA_PRA_R":
+                cab = pl.read_parquet(dossier / "DA_PRA_R.parquet", columns=["PFS_PFS_NUM"])["PFS_PFS_NUM"]
+                ctx = Contexte(annee=annee, codes=codes, codes_specialite=codes_specialite,
+                               cabinets=cab.to_list(), date_nulle=date_nulle)
+        rapport["fin"] = datetime.now().isoformat(timespec="seconds")
+        (dossier / "ingest.json").write_text(json.dumps(rapport, indent=2, default=str), encoding="utf-8")
+        rapport["lien"] = str(_publier(lake, annee, dossier))
+        return rapport
+    except BaseException as e:
+        echecs = lake / ".echecs"
+        echecs.mkdir(exist_ok=True)
+        rapport["erreur"] = str(e)
+        (dossier / "ingest.json").write_text(json.dumps(rapport, indent=2, default=str), encoding="utf-8")
+        os.replace(dossier, echecs / dossier.name)
+        raise
+    finally:
+        con.close()
+
+
+def _en_vigueur(p: JeuParametres, dispositif: str, annee: int) -> bool:
+    try:
+        return bool(p.a(dispositif, "en_vigueur", date(annee, 1, 1)))
+    except LookupError:
+        return True  # a dispositif with no in-force flag is needed every year it has parameters
+
+
+@flow(name="ingest", log_prints=False)
+def ingest_flow(extract: str, annee: int, lake: str, overlay: str | None = None) -> dict:
+    """Prefect flow: ingest one year (the partition key is the explicit argument ``annee``)."""
+    logger = get_run_logger()
+    return ingerer(Path(extract), annee, Path(lake), charger_parametres(overlay=Path(overlay) if overlay else None),
+                   journal=logger.info)

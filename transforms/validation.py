@@ -1,0 +1,143 @@
+"""Parse and validate one batch of an extract table against its pandera model (schemas/sources.py).
+
+Pure functions of frames: the ingest (flows/ingest.py) reads the files, passes batches here, and writes what
+comes back. A batch yields the valid rows, typed as in the lake, and one row per defect found, with the row
+number in the file, the column, the check and the offending value (never a patient identifier's value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandera.polars as pa
+import polars as pl
+
+MASQUE = "<masqué>"
+COLONNES_DEFAUTS = {"ligne": pl.Int64, "colonne": pl.String, "controle": pl.String, "valeur": pl.String}
+
+
+@dataclass(frozen=True)
+class Contexte:
+    """What the checks of a table need beyond its model: the year, code lists, the year's cabinets."""
+
+    annee: int
+    codes: dict[tuple[str, str], list]  # (nomenclature, code column) -> allowed codes
+    codes_specialite: list[int]  # IR_SPE_V ∪ IR_ACT_V codes (DA_PRA_R.PFS_PRA_SPE)
+    cabinets: list[str] | None = None  # PFS_PFS_NUM of the year's DA_PRA_R
+    date_nulle: date = date(1600, 1, 1)
+
+
+def schema_du_jour(modele: type[pa.DataFrameModel], ctx: Contexte) -> pa.DataFrameSchema:
+    """The model's schema plus the checks its metadata asks for (nomenclatures, year N, known cabinets)."""
+    schema = modele.to_schema()
+    for nom, col in schema.columns.items():
+        meta = col.metadata or {}
+        extra = []
+        if "nomenclature" in meta:
+            extra.append(pa.Check.isin(ctx.codes[meta["nomenclature"]], name=f"nomenclature {meta['nomenclature'][0]}"))
+        if meta.get("nomenclature_specialite"):
+            extra.append(pa.Check.isin(ctx.codes_specialite, name="nomenclature IR_SPE_V/IR_ACT_V"))
+        if meta.get("annee"):
+            if col.dtype.type == pl.Date:
+                extra.append(pa.Check.in_range(date(ctx.annee, 1, 1), date(ctx.annee, 12, 31), name=f"dans l'année {ctx.annee}"))
+            else:
+                extra.append(pa.Check.equal_to(ctx.annee, name=f"dans l'année {ctx.annee}"))
+        if meta.get("cabinet") and ctx.cabinets is not None:
+            extra.append(pa.Check.isin(ctx.cabinets, name="cabinet connu de DA_PRA_R"))
+        if extra:
+            schema = schema.update_column(nom, checks=list(col.checks) + extra)
+    return schema
+
+
+def colonnes_patient(schema: pa.DataFrameSchema) -> set[str]:
+    return {n for n, c in schema.columns.items() if (c.metadata or {}).get("patient")}
+
+
+def _expression(nom: str, dtype: pl.DataType, source: pl.DataType, meta: dict) -> pl.Expr:
+    c = pl.col(nom)
+    if source == pl.String:
+        c = c.str.strip_chars()
+        c = pl.when(c == "").then(None).otherwise(c)
+    if meta.get("montant"):
+        if source in (pl.Float32, pl.Float64):
+            return (c * 100).round(0).cast(pl.Int64, strict=False)
+        return (c.cast(pl.Decimal(18, 2), strict=False) * 100).cast(pl.Int64, strict=False)
+    if dtype == pl.Date and source == pl.String:
+        return c.str.to_date("%d/%m/%Y", strict=False)
+    if dtype == pl.Boolean and source == pl.String:
+        b = c.str.to_lowercase()
+        return pl.when(b.is_in(["true", "1"])).then(True).when(b.is_in(["false", "0"])).then(False).otherwise(None)
+    return c.cast(dtype, strict=False)
+
+
+def parser(brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int, ctx: Contexte) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Type a batch as the model says; a value that does not parse is a defect of its row."""
+    secrets = colonnes_patient(schema)
+    exprs, defauts = [], []
+    for nom, col in schema.columns.items():
+        meta = col.metadata or {}
+        e = _expression(nom, col.dtype.type, brut.schema[nom], meta)
+        if meta.get("fin_periode"):
+            e = pl.when(e == pl.lit(ctx.date_nulle)).then(None).otherwise(e)
+        exprs.append(e.alias(nom))
+    type_ = brut.select(exprs)
+    lignes = pl.int_range(premiere_ligne, premiere_ligne + brut.height, dtype=pl.Int64, eager=True)
+    for nom, col in schema.columns.items():
+        b = brut[nom]
+        vide = b.is_null() if b.dtype != pl.String else (b.is_null() | (b.str.strip_chars() == ""))
+        masque = ~vide & type_[nom].is_null()
+        if (col.metadata or {}).get("fin_periode"):
+            masque = masque & ~_est_date_nulle(b, ctx.date_nulle)
+        if masque.any():
+            valeurs = b.filter(masque).cast(pl.String)
+            defauts.append(pl.DataFrame({
+                "ligne": lignes.filter(masque), "colonne": nom, "controle": f"type {col.dtype}",
+                "valeur": pl.repeat(MASQUE, valeurs.len(), eager=True) if nom in secrets else valeurs,
+            }, schema=COLONNES_DEFAUTS))
+    return type_, _concat(defauts)
+
+
+def _est_date_nulle(b: pl.Series, nulle: date) -> pl.Series:
+    if b.dtype == pl.String:
+        return b.str.strip_chars().str.to_date("%d/%m/%Y", strict=False) == nulle
+    return b.cast(pl.Date, strict=False) == nulle
+
+
+def valider(type_: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int) -> pl.DataFrame:
+    """Every failure of the schema's checks on a typed batch, one row per (row, column, check)."""
+    try:
+        schema.validate(type_, lazy=True)
+        return pl.DataFrame(schema=COLONNES_DEFAUTS)
+    except pa.errors.SchemaErrors as e:
+        fc = e.failure_cases
+    secrets = colonnes_patient(schema)
+    fc = fc.filter(pl.col("index").is_not_null())
+    return fc.select(
+        (pl.col("index").cast(pl.Int64) + premiere_ligne).alias("ligne"),
+        pl.col("column").fill_null("(ligne)").alias("colonne"),
+        pl.col("check").cast(pl.String).alias("controle"),
+        pl.when(pl.col("column").is_in(list(secrets))).then(pl.lit(MASQUE))
+        .otherwise(pl.col("failure_case").cast(pl.String)).alias("valeur"),
+    )
+
+
+def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(frames) if frames else pl.DataFrame(schema=COLONNES_DEFAUTS)
+
+
+def traiter_lot(brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int, ctx: Contexte) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(valid typed rows, defective raw rows with their reasons, defects) of one batch."""
+    type_, d_parse = parser(brut, schema, premiere_ligne, ctx)
+    d_check = valider(type_, schema, premiere_ligne)
+    defauts = _concat([d_parse, d_check])
+    if defauts.is_empty():
+        return type_, brut.head(0).with_columns(pl.lit(None, pl.Int64).alias("ligne"), pl.lit(None, pl.String).alias("motifs")), defauts
+    motifs = defauts.group_by("ligne").agg(
+        pl.concat_str([pl.col("colonne"), pl.lit(": "), pl.col("controle"), pl.lit(" ("), pl.col("valeur"), pl.lit(")")])
+        .str.join("; ").alias("motifs")
+    )
+    lignes = pl.int_range(premiere_ligne, premiere_ligne + brut.height, dtype=pl.Int64, eager=True).alias("ligne")
+    mauvais = lignes.is_in(motifs["ligne"])
+    quarantaine = brut.cast(pl.String).with_columns(lignes).filter(mauvais).join(motifs, on="ligne", how="left")
+    return type_.filter(~mauvais), quarantaine, defauts
