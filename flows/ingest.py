@@ -104,7 +104,7 @@ def _lecteur(con: duckdb.DuckDBPyConnection, f: Path, table: str, colonnes: list
 
 def _premiere_ligne(e: Exception) -> str:
     texte = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    if "unicode" in texte.lower() or "utf" in texte.lower():
+    if "unicode" in str(e).lower() or "utf-8" in str(e).lower() or "utf8" in str(e).lower():
         return "not valid UTF-8: re-encode it, e.g. iconv -f latin1 -t utf-8"
     return texte[:200]
 
@@ -280,14 +280,14 @@ def ingerer(extract: Path, annee: int, lake: Path, parametres: JeuParametres | N
                 ctx = Contexte(annee=annee, codes=codes, codes_specialite=codes_specialite,
                                cabinets=cab.to_list(), date_nulle=date_nulle)
         rapport["fin"] = datetime.now().isoformat(timespec="seconds")
-        (dossier / "ingest.json").write_text(json.dumps(rapport, indent=2, default=str), encoding="utf-8")
+        (dossier / "ingest.json").write_text(json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
         rapport["lien"] = str(_publier(lake, annee, dossier))
         return rapport
     except BaseException as e:
         echecs = lake / ".echecs"
         echecs.mkdir(exist_ok=True)
         rapport["erreur"] = str(e)
-        (dossier / "ingest.json").write_text(json.dumps(rapport, indent=2, default=str), encoding="utf-8")
+        (dossier / "ingest.json").write_text(json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
         os.replace(dossier, echecs / dossier.name)
         raise
     finally:

@@ -35,16 +35,16 @@ def schema_du_jour(modele: type[pa.DataFrameModel], ctx: Contexte) -> pa.DataFra
         meta = col.metadata or {}
         extra = []
         if "nomenclature" in meta:
-            extra.append(pa.Check.isin(ctx.codes[meta["nomenclature"]], name=f"nomenclature {meta['nomenclature'][0]}"))
+            extra.append(pa.Check.isin(ctx.codes[meta["nomenclature"]], error=f"nomenclature {meta['nomenclature'][0]}"))
         if meta.get("nomenclature_specialite"):
-            extra.append(pa.Check.isin(ctx.codes_specialite, name="nomenclature IR_SPE_V/IR_ACT_V"))
+            extra.append(pa.Check.isin(ctx.codes_specialite, error="nomenclature IR_SPE_V/IR_ACT_V"))
         if meta.get("annee"):
             if col.dtype.type == pl.Date:
-                extra.append(pa.Check.in_range(date(ctx.annee, 1, 1), date(ctx.annee, 12, 31), name=f"dans l'année {ctx.annee}"))
+                extra.append(pa.Check.in_range(date(ctx.annee, 1, 1), date(ctx.annee, 12, 31), error=f"dans l'année {ctx.annee}"))
             else:
-                extra.append(pa.Check.equal_to(ctx.annee, name=f"dans l'année {ctx.annee}"))
+                extra.append(pa.Check.equal_to(ctx.annee, error=f"dans l'année {ctx.annee}"))
         if meta.get("cabinet") and ctx.cabinets is not None:
-            extra.append(pa.Check.isin(ctx.cabinets, name="cabinet connu de DA_PRA_R"))
+            extra.append(pa.Check.isin(ctx.cabinets, error="cabinet connu de DA_PRA_R"))
         if extra:
             schema = schema.update_column(nom, checks=list(col.checks) + extra)
     return schema
@@ -138,6 +138,6 @@ def traiter_lot(brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: 
         .str.join("; ").alias("motifs")
     )
     lignes = pl.int_range(premiere_ligne, premiere_ligne + brut.height, dtype=pl.Int64, eager=True).alias("ligne")
-    mauvais = lignes.is_in(motifs["ligne"])
+    mauvais = lignes.is_in(motifs["ligne"].implode())
     quarantaine = brut.cast(pl.String).with_columns(lignes).filter(mauvais).join(motifs, on="ligne", how="left")
     return type_.filter(~mauvais), quarantaine, defauts

@@ -1,0 +1,24 @@
+"""The ingest as a Prefect flow, end to end (one harness for the module: its start costs ~10–20 s)."""
+
+import polars as pl
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.generation import generer
+from flows.ingest import ingest_flow
+from flows.parametres_io import charger_parametres
+
+
+@pytest.fixture(scope="module")
+def harness():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def test_ingest_flow_publishes_the_year(harness, tmp_path):
+    generer(tmp_path / "x", [2025], 0.001, 11, "csv", charger_parametres(), memoire="2GB", progression=lambda m: None)
+    rapport = ingest_flow(str(tmp_path / "x" / "2025"), 2025, str(tmp_path / "lake"))
+    assert rapport["annee"] == 2025
+    lus = rapport["tables"]["ER_PRS_F"]["lignes_lues"]
+    assert lus > 0
+    assert pl.read_parquet(tmp_path / "lake" / "annee=2025" / "ER_PRS_F.parquet").height == lus

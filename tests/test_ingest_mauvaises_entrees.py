@@ -1,0 +1,248 @@
+"""Bad-input corpus: each defect of inputs.md « Bad input » and its documented outcome.
+
+Row-level defects go to quarantine with their reason and the ingest goes on while the quarantined share stays
+at or under the threshold; structural defects stop the ingest with a one-line reason; a failed ingest leaves
+the published year untouched; patient identifiers never appear in messages or reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flows.generation import generer
+from flows.ingest import ErreurIngest, ingerer
+from flows.parametres_io import charger_parametres
+
+ANNEE = 2025
+
+
+@pytest.fixture(scope="session")
+def extrait_sain(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("extraits")
+    generer(out, [ANNEE], 0.001, 7, "csv", charger_parametres(), memoire="2GB", progression=lambda m: None)
+    return out / str(ANNEE)
+
+
+@pytest.fixture
+def extrait(extrait_sain, tmp_path) -> Path:
+    d = tmp_path / "extrait"
+    shutil.copytree(extrait_sain, d)
+    return d
+
+
+def lire(extrait: Path, table: str) -> pl.DataFrame:
+    return pl.read_csv(extrait / f"{table}.csv.gz", separator=";", infer_schema=False)
+
+
+def ecrire(extrait: Path, table: str, df: pl.DataFrame) -> None:
+    (extrait / f"{table}.csv.gz").unlink(missing_ok=True)
+    df.write_csv(extrait / f"{table}.csv", separator=";")
+
+
+def modifier(extrait: Path, table: str, ligne: int, colonne: str, valeur: str) -> None:
+    df = lire(extrait, table)
+    df = df.with_columns(pl.when(pl.int_range(pl.len()) == ligne - 1).then(pl.lit(valeur))
+                         .otherwise(pl.col(colonne)).alias(colonne))
+    ecrire(extrait, table, df)
+
+
+def quarantaine(lake: Path, table: str) -> pl.DataFrame:
+    return pl.read_parquet(lake / f"annee={ANNEE}" / "quarantaine" / f"{table}.parquet")
+
+
+def test_clean_extract_is_ingested_whole(extrait, tmp_path):
+    r = ingerer(extrait, ANNEE, tmp_path / "lake")
+    for nom, t in r["tables"].items():
+        assert t["lignes_quarantaine"] == 0, nom
+    n = lire(extrait, "ER_PRS_F").height
+    assert pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / "ER_PRS_F.parquet").height == n
+
+
+@pytest.mark.parametrize(
+    "table, colonne, valeur, controle",
+    [
+        ("ER_PRS_F", "PRS_ACT_QTE", "abc", "type Int64"),  # wrong type
+        ("ER_PRS_F", "PRS_NAT_REF", "12345", "IR_NAT"),  # unknown nature code
+        ("ER_PRS_F", "EXE_SOI_DTD", "31/02/2025", "type Date"),  # malformed date
+        ("ER_PRS_F", "PFS_EXE_NUM", "99999999", "cabinet"),  # cabinet absent from DA_PRA_R
+        ("ER_PRS_F", "EXE_SOI_DTD", "15/06/2024", "année 2025"),  # line of another year
+    ],
+)
+def test_row_defects_go_to_quarantine_with_their_reason(extrait, tmp_path, table, colonne, valeur, controle):
+    modifier(extrait, table, 3, colonne, valeur)
+    r = ingerer(extrait, ANNEE, tmp_path / "lake")
+    t = r["tables"][table]
+    assert t["lignes_quarantaine"] == 1
+    assert t["lignes_retenues"] == t["lignes_lues"] - 1
+    q = quarantaine(tmp_path / "lake", table)
+    assert q["ligne"].to_list() == [3]
+    assert colonne in q["motifs"][0] and controle in q["motifs"][0]
+    assert q[colonne][0] == valeur  # the raw row is kept as delivered
+    assert t["defauts"][0]["colonne"] == colonne and t["defauts"][0]["premieres_lignes"] == [3]
+
+
+def test_every_failure_of_a_table_is_reported_at_once(extrait, tmp_path):
+    df = lire(extrait, "ER_PRS_F").with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("12345")).otherwise(pl.col("PRS_NAT_REF")).alias("PRS_NAT_REF"),
+        pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("xx")).otherwise(pl.col("EXE_SOI_DTD")).alias("EXE_SOI_DTD"),
+        pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("7")).otherwise(pl.col("CPL_MAJ_TOP")).alias("CPL_MAJ_TOP"),
+    )
+    ecrire(extrait, "ER_PRS_F", df)
+    r = ingerer(extrait, ANNEE, tmp_path / "lake")
+    colonnes = {d["colonne"] for d in r["tables"]["ER_PRS_F"]["defauts"]}
+    assert colonnes == {"PRS_NAT_REF", "EXE_SOI_DTD", "CPL_MAJ_TOP"}
+    assert r["tables"]["ER_PRS_F"]["lignes_quarantaine"] == 2
+
+
+def test_missing_file_stops(extrait, tmp_path):
+    (extrait / "ER_PRS_F.csv.gz").unlink()
+    with pytest.raises(ErreurIngest, match="ER_PRS_F: file missing"):
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+
+
+def test_missing_file_of_a_rule_not_in_force_is_allowed(extrait, tmp_path):
+    (extrait / "SAS_INSCRIPTIONS.csv.gz").unlink()  # forfait SAS is in force from 2026 only
+    r = ingerer(extrait, ANNEE, tmp_path / "lake")
+    assert r["tables"]["SAS_INSCRIPTIONS"]["absente"]
+
+
+def test_missing_file_of_a_rule_in_force_names_the_rule(extrait, tmp_path):
+    (extrait / "ORIENTATIONS_IPA.csv.gz").unlink()
+    with pytest.raises(ErreurIngest, match="needed by forfait_ipa"):
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+
+
+def test_missing_column_stops_naming_it(extrait, tmp_path):
+    ecrire(extrait, "DA_PRA_R", lire(extrait, "DA_PRA_R").drop("PFS_EXC_COM"))
+    with pytest.raises(ErreurIngest, match="DA_PRA_R: .* lacks required column\\(s\\) PFS_EXC_COM"):
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+
+
+def test_extra_columns_are_ignored(extrait, tmp_path):
+    ecrire(extrait, "OPTAM", lire(extrait, "OPTAM").with_columns(pl.lit("x").alias("COLONNE_EN_PLUS")))
+    r = ingerer(extrait, ANNEE, tmp_path / "lake")
+    assert "COLONNE_EN_PLUS" not in pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / "OPTAM.parquet").columns
+    assert r["tables"]["OPTAM"]["lignes_quarantaine"] == 0
+
+
+def test_empty_file_stops(extrait, tmp_path):
+    (extrait / "ZONAGE.csv.gz").unlink()
+    (extrait / "ZONAGE.csv").write_bytes(b"")
+    with pytest.raises(ErreurIngest, match="ZONAGE: ZONAGE.csv is empty"):
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+
+
+def test_header_only_is_zero_rows_except_for_claims(extrait, tmp_path):
+    ecrire(extrait, "OPTAM", lire(extrait, "OPTAM").head(0))
+    r = ingerer(extrait, ANNEE, tmp_path / "lake")
+    assert r["tables"]["OPTAM"]["lignes_lues"] == 0
+    ecrire(extrait, "ER_PRS_F", lire(extrait, "ER_PRS_F").head(0))
+    with pytest.raises(ErreurIngest, match="ER_PRS_F: .* has no row"):
+        ingerer(extrait, ANNEE, tmp_path / "lake2")
+
+
+def test_latin1_file_stops_with_what_to_do(extrait, tmp_path):
+    df = lire(extrait, "CPTS_CONTRATS").with_columns(pl.lit("CPTS Évian-les-Bains").alias("CPTS_ID"))
+    (extrait / "CPTS_CONTRATS.csv.gz").unlink()
+    (extrait / "CPTS_CONTRATS.csv").write_bytes(df.write_csv(separator=";").encode("latin-1"))
+    with pytest.raises(ErreurIngest, match="CPTS_CONTRATS: .*UTF-8.*iconv"):
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+
+
+def test_windows_line_endings_give_the_same_lake(extrait, tmp_path):
+    unix = ingerer(extrait, ANNEE, tmp_path / "lake1")
+    for f in list(extrait.glob("*.csv.gz")):
+        table = f.name.removesuffix(".csv.gz")
+        texte = lire(extrait, table).write_csv(separator=";")
+        f.unlink()
+        (extrait / f"{table}.csv").write_bytes(texte.replace("\n", "\r\n").encode())
+    windows = ingerer(extrait, ANNEE, tmp_path / "lake2")
+    for nom in unix["tables"]:
+        a = pl.read_parquet(tmp_path / "lake1" / f"annee={ANNEE}" / f"{nom}.parquet")
+        b = pl.read_parquet(tmp_path / "lake2" / f"annee={ANNEE}" / f"{nom}.parquet")
+        assert a.equals(b), nom
+        assert windows["tables"][nom]["lignes_quarantaine"] == 0
+
+
+def test_identical_duplicates_are_kept_once_conflicting_keys_quarantined(extrait, tmp_path):
+    df = lire(extrait, "DA_PRA_R")
+    conflit = df.slice(1, 1).with_columns(pl.lit("99").alias("PFS_PRA_SPE"))
+    ecrire(extrait, "DA_PRA_R", pl.concat([df, df.slice(0, 1), conflit]))
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "controles.yaml").write_text(
+        "parametres:\n  seuil_quarantaine:\n    valeurs:\n      2017-01-01: {valeur: 0.05, source: test}\n")
+    r = ingerer(extrait, ANNEE, tmp_path / "lake", charger_parametres(overlay=overlay))
+    t = r["tables"]["DA_PRA_R"]
+    assert t["doublons_identiques"] == 1
+    assert t["lignes_quarantaine"] == 2  # both rows of the conflicting key
+    lake = pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / "DA_PRA_R.parquet")
+    assert lake.height == df.height - 1
+    assert lake["PFS_PFS_NUM"].n_unique() == lake.height
+
+
+def _corrompre(extrait: Path, nb: int) -> int:
+    df = lire(extrait, "ER_PRS_F")
+    ecrire(extrait, "ER_PRS_F", df.with_columns(
+        pl.when(pl.int_range(pl.len()) < nb).then(pl.lit("12345")).otherwise(pl.col("PRS_NAT_REF")).alias("PRS_NAT_REF")))
+    return df.height
+
+
+def test_quarantine_share_at_the_threshold_goes_on(extrait, tmp_path):
+    n = lire(extrait, "ER_PRS_F").height
+    nb = int(n * 0.001)  # share ≤ 0.1 %
+    _corrompre(extrait, nb)
+    r = ingerer(extrait, ANNEE, tmp_path / "lake")
+    assert r["tables"]["ER_PRS_F"]["lignes_quarantaine"] == nb
+
+
+def test_quarantine_share_just_over_the_threshold_stops(extrait, tmp_path):
+    n = lire(extrait, "ER_PRS_F").height
+    _corrompre(extrait, int(n * 0.001) + 1)
+    with pytest.raises(ErreurIngest, match="above the threshold of 0.100%"):
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+    assert not (tmp_path / "lake" / f"annee={ANNEE}").exists()
+    echec = next((tmp_path / "lake" / ".echecs").iterdir())
+    assert (echec / "quarantaine" / "ER_PRS_F.parquet").exists()  # nothing lost: the defective rows are kept
+
+
+def test_patient_ids_never_in_messages_or_reports(extrait, tmp_path):
+    df = lire(extrait, "ER_PRS_F")
+    nirs = df["BEN_NIR_PSA"].head(5).to_list()
+    ecrire(extrait, "ER_PRS_F", df.with_columns(
+        pl.when(pl.int_range(pl.len()) < 5).then(pl.col("BEN_NIR_PSA") + "X").otherwise(pl.col("BEN_NIR_PSA"))
+        .alias("BEN_NIR_PSA")))
+    r = ingerer(extrait, ANNEE, tmp_path / "lake")
+    assert r["tables"]["ER_PRS_F"]["lignes_quarantaine"] == 5
+    texte = json.dumps(r, default=str, ensure_ascii=False) + (tmp_path / "lake" / f"annee={ANNEE}" / "ingest.json").read_text()
+    assert "<masqué>" in texte
+    for nir in nirs:
+        assert nir not in texte
+
+
+def test_failed_ingest_leaves_the_published_year_untouched(extrait, tmp_path):
+    lake = tmp_path / "lake"
+    ingerer(extrait, ANNEE, lake)
+    avant = os.readlink(lake / f"annee={ANNEE}")
+    contenu = pl.read_parquet(lake / f"annee={ANNEE}" / "ER_PRS_F.parquet")
+    (extrait / "IR_BEN_R.csv.gz").unlink()
+    with pytest.raises(ErreurIngest):
+        ingerer(extrait, ANNEE, lake)
+    assert os.readlink(lake / f"annee={ANNEE}") == avant
+    assert pl.read_parquet(lake / f"annee={ANNEE}" / "ER_PRS_F.parquet").equals(contenu)
+
+
+def test_reingest_replaces_the_year_whole(extrait, tmp_path):
+    lake = tmp_path / "lake"
+    ingerer(extrait, ANNEE, lake)
+    premier = (lake / f"annee={ANNEE}").resolve()
+    ingerer(extrait, ANNEE, lake)
+    second = (lake / f"annee={ANNEE}").resolve()
+    assert premier != second and not premier.exists()
+    assert [p.name for p in (lake / ".versions").iterdir()] == [second.name]
