@@ -32,7 +32,9 @@ def extrait(racine: Path, echelle: float, fmt: str) -> Path:
     dossier = racine / f"scale-{echelle}" / fmt
     if not (dossier / str(ANNEE)).is_dir():
         t = time.perf_counter()
-        generer(dossier, [ANNEE], echelle, 42, fmt, charger_parametres(), progression=lambda m: print("   ", m))
+        generer(
+            dossier, [ANNEE], echelle, 42, fmt, charger_parametres(), progression=lambda m: print("   ", m)
+        )
         print(f"  generated {fmt} extract in {time.perf_counter() - t:.0f} s")
     return dossier / str(ANNEE)
 
@@ -40,8 +42,12 @@ def extrait(racine: Path, echelle: float, fmt: str) -> Path:
 def mesurer(source: Path, lake: Path) -> dict:
     shutil.rmtree(lake, ignore_errors=True)
     t = time.perf_counter()
-    sortie = subprocess.run([sys.executable, "-c", ENFANT, str(source), str(ANNEE), str(lake)],
-                            check=True, capture_output=True, text=True)
+    sortie = subprocess.run(
+        [sys.executable, "-c", ENFANT, str(source), str(ANNEE), str(lake)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     mur = time.perf_counter() - t
     pic = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024  # GiB (ru_maxrss in KiB)
     r = json.loads(sortie.stdout.strip().splitlines()[-1])
@@ -61,9 +67,12 @@ def main() -> None:
         m = mesurer(source, args.dir / "lake")
         prs = m["tables"]["ER_PRS_F"]
         lignes = sum(t["lignes_lues"] for t in m["tables"].values() if not t.get("absente"))
-        print(f"  {fmt:8s} all tables: {lignes:,} rows in {m['mur']:.1f} s wall ({lignes / m['mur']:,.0f} rows/s); "
-              f"ER_PRS_F: {prs['lignes_lues']:,} lines in {prs['secondes']:.1f} s "
-              f"({prs['lignes_lues'] / prs['secondes']:,.0f} lines/s); peak RSS so far {m['pic_gib']:.2f} GiB")
+        print(
+            f"  {fmt:8s} all tables: {lignes:,} rows in {m['mur']:.1f} s wall "
+            f"({lignes / m['mur']:,.0f} rows/s); "
+            f"ER_PRS_F: {prs['lignes_lues']:,} lines in {prs['secondes']:.1f} s "
+            f"({prs['lignes_lues'] / prs['secondes']:,.0f} lines/s); peak RSS so far {m['pic_gib']:.2f} GiB"
+        )
 
 
 if __name__ == "__main__":

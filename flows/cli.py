@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Forfaits: annual non fee-for-service payments.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Forfaits: annual non fee-for-service payments."
+)
 
 
 @app.callback()
@@ -28,17 +30,29 @@ def _annees(texte: str) -> list[int]:
 def generate(
     out: Annotated[Path, typer.Option(help="Folder that receives one sub-folder per year")],
     years: Annotated[str, typer.Option(help="Years, e.g. 2019-2026 or 2020,2021")] = "2019-2026",
-    scale: Annotated[float, typer.Option(help="1 = national (≈ 113 000 doctors, ≈ 450 M claim lines a year)")] = 0.01,
+    scale: Annotated[
+        float, typer.Option(help="1 = national (≈ 113 000 doctors, ≈ 450 M claim lines a year)")
+    ] = 0.01,
     seed: Annotated[int, typer.Option(help="Same seed, same files")] = 42,
-    format: Annotated[str, typer.Option(help="csv (SNDS delivery: ';', DD/MM/YYYY, gzip) or parquet")] = "csv",
+    format: Annotated[
+        str, typer.Option(help="csv (SNDS delivery: ';', DD/MM/YYYY, gzip) or parquet")
+    ] = "csv",
     memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
 ) -> None:
     """Write synthetic yearly extracts (every table of inputs.md) with planted boundary cases."""
     from flows.generation import generer
     from flows.parametres_io import charger_parametres
 
-    generer(out, _annees(years), scale, seed, format, charger_parametres(), memoire=memory,
-            progression=lambda m: typer.echo(m, err=True))
+    generer(
+        out,
+        _annees(years),
+        scale,
+        seed,
+        format,
+        charger_parametres(),
+        memoire=memory,
+        progression=lambda m: typer.echo(m, err=True),
+    )
 
 
 def main() -> None:  # pragma: no cover
@@ -80,6 +94,11 @@ def afficher_rapport(rapport: dict) -> None:
         if r.get("absente"):
             t.add_row(nom, "absent", "", "", "")
         else:
-            t.add_row(nom, f"{r['lignes_lues']:,}", f"{r['lignes_retenues']:,}", f"{r['lignes_quarantaine']:,}",
-                      f"{r['doublons_identiques']:,}")
+            t.add_row(
+                nom,
+                f"{r['lignes_lues']:,}",
+                f"{r['lignes_retenues']:,}",
+                f"{r['lignes_quarantaine']:,}",
+                f"{r['doublons_identiques']:,}",
+            )
     Console().print(t)

@@ -1,4 +1,4 @@
-"""`make demo`: generate a small multi-year extract, ingest each year with the Prefect flow, print a summary."""
+"""`make demo`: generate a small multi-year extract, ingest each year with the Prefect flow, summarise."""
 
 from __future__ import annotations
 
@@ -25,8 +25,16 @@ def main() -> None:
     extraits, lake = args.dir / "extracts", args.dir / "lake"
     t = time.perf_counter()
     console.print(f"[bold]1. Generating synthetic extracts[/] {annees} at scale {args.scale} → {extraits}")
-    generer(extraits, annees, args.scale, 42, "csv", charger_parametres(), memoire="2GB",
-            progression=lambda m: console.print(f"   {m}", highlight=False))
+    generer(
+        extraits,
+        annees,
+        args.scale,
+        42,
+        "csv",
+        charger_parametres(),
+        memoire="2GB",
+        progression=lambda m: console.print(f"   {m}", highlight=False),
+    )
     for annee in annees:
         console.print(f"[bold]2. Ingesting {annee}[/] (Prefect flow 'ingest') → {lake}")
         rapport = ingest_flow(str(extraits / str(annee)), annee, str(lake))

@@ -47,7 +47,9 @@ class RapportTable:
     lignes_retenues: int = 0
     lignes_quarantaine: int = 0
     doublons_identiques: int = 0
-    defauts: list[dict] = field(default_factory=list)  # (colonne, controle, nombre, premieres_lignes, exemples)
+    defauts: list[dict] = field(
+        default_factory=list
+    )  # (colonne, controle, nombre, premieres_lignes, exemples)
     absente: bool = False
 
 
@@ -90,15 +92,21 @@ def _lecteur(con: duckdb.DuckDBPyConnection, f: Path, table: str, colonnes: list
         else:
             rel = con.sql(
                 "SELECT * FROM read_csv(?, delim=';', header=true, all_varchar=true, quote='\"', "
-                "strict_mode=true, null_padding=false)", params=[str(f)])
+                "strict_mode=true, null_padding=false)",
+                params=[str(f)],
+            )
         noms = list(rel.columns)
     except duckdb.Error as e:
-        raise ErreurIngest(f"{table}: {f.name} is unreadable ({_premiere_ligne(e)}); check its format "
-                           "(';'-separated UTF-8 CSV with a header, or Parquet)") from None
+        raise ErreurIngest(
+            f"{table}: {f.name} is unreadable ({_premiere_ligne(e)}); check its format "
+            "(';'-separated UTF-8 CSV with a header, or Parquet)"
+        ) from None
     manquantes = [c for c in colonnes if c not in noms]
     if manquantes:
-        raise ErreurIngest(f"{table}: {f.name} lacks required column(s) {', '.join(manquantes)}; "
-                           f"columns found: {', '.join(noms)}")
+        raise ErreurIngest(
+            f"{table}: {f.name} lacks required column(s) {', '.join(manquantes)}; "
+            f"columns found: {', '.join(noms)}"
+        )
     return rel
 
 
@@ -115,15 +123,21 @@ def _resume_defauts(defauts: list[pl.DataFrame]) -> list[dict]:
     d = pl.concat(defauts)
     if d.is_empty():
         return []
-    r = d.group_by("colonne", "controle").agg(
-        pl.len().alias("nombre"), pl.col("ligne").sort().head(5).alias("premieres_lignes"),
-        pl.col("valeur").unique(maintain_order=True).head(5).alias("exemples"),
-    ).sort("nombre", descending=True)
+    r = (
+        d.group_by("colonne", "controle")
+        .agg(
+            pl.len().alias("nombre"),
+            pl.col("ligne").sort().head(5).alias("premieres_lignes"),
+            pl.col("valeur").unique(maintain_order=True).head(5).alias("exemples"),
+        )
+        .sort("nombre", descending=True)
+    )
     return r.to_dicts()
 
 
-def ingerer_table(table: Table, f: Path, dossier: Path, ctx: Contexte, seuil: float,
-                  con: duckdb.DuckDBPyConnection) -> RapportTable:
+def ingerer_table(
+    table: Table, f: Path, dossier: Path, ctx: Contexte, seuil: float, con: duckdb.DuckDBPyConnection
+) -> RapportTable:
     schema = schema_du_jour(table.modele, ctx)
     colonnes = list(schema.columns)
     rapport = RapportTable(table=table.nom, fichier=f.name, sha256=_sha256(f))
@@ -139,8 +153,10 @@ def ingerer_table(table: Table, f: Path, dossier: Path, ctx: Contexte, seuil: fl
             except StopIteration:
                 break
             except Exception as e:  # a decoding error deep in the file
-                raise ErreurIngest(f"{table.nom}: {f.name} is unreadable near row {rapport.lignes_lues + 1} "
-                                   f"({_premiere_ligne(e)})") from None
+                raise ErreurIngest(
+                    f"{table.nom}: {f.name} is unreadable near row {rapport.lignes_lues + 1} "
+                    f"({_premiere_ligne(e)})"
+                ) from None
             brut = pl.from_arrow(lot).select(colonnes)
             valides, mauvais, d = traiter_lot(brut, schema, rapport.lignes_lues + 1, ctx)
             rapport.lignes_lues += brut.height
@@ -151,8 +167,11 @@ def ingerer_table(table: Table, f: Path, dossier: Path, ctx: Contexte, seuil: fl
             if mauvais.height:
                 (dossier / "quarantaine").mkdir(exist_ok=True)
                 if quarantaine is None:
-                    quarantaine = pq.ParquetWriter(dossier / "quarantaine" / f"{table.nom}.parquet",
-                                                   mauvais.to_arrow().schema, compression="zstd")
+                    quarantaine = pq.ParquetWriter(
+                        dossier / "quarantaine" / f"{table.nom}.parquet",
+                        mauvais.to_arrow().schema,
+                        compression="zstd",
+                    )
                 quarantaine.write_table(mauvais.to_arrow())
                 rapport.lignes_quarantaine += mauvais.height
                 defauts.append(d)
@@ -175,7 +194,7 @@ def ingerer_table(table: Table, f: Path, dossier: Path, ctx: Contexte, seuil: fl
 
 
 def _dedoublonner(table: Table, sortie: Path, dossier: Path, rapport: RapportTable) -> None:
-    """Identical duplicate rows of a keyed table are kept once; rows sharing a key with other values go to quarantine."""
+    """Identical duplicates of a keyed table are kept once; conflicting rows of one key go to quarantine."""
     cle = list(table.cle)
     dup = pl.scan_parquet(sortie).group_by(cle).agg(pl.len().alias("n")).filter(pl.col("n") > 1).collect()
     if dup.is_empty():
@@ -184,36 +203,54 @@ def _dedoublonner(table: Table, sortie: Path, dossier: Path, rapport: RapportTab
     en_double = df.join(dup.select(cle), on=cle, how="semi")
     distincts = en_double.unique()
     conflits = distincts.group_by(cle).agg(pl.len().alias("n")).filter(pl.col("n") > 1).select(cle)
-    garde = pl.concat([df.join(dup.select(cle), on=cle, how="anti"),
-                       distincts.join(conflits, on=cle, how="anti")])
+    garde = pl.concat(
+        [df.join(dup.select(cle), on=cle, how="anti"), distincts.join(conflits, on=cle, how="anti")]
+    )
     rejet = en_double.join(conflits, on=cle, how="semi")
-    rapport.doublons_identiques = en_double.join(conflits, on=cle, how="anti").height - \
-        distincts.join(conflits, on=cle, how="anti").height
+    rapport.doublons_identiques = (
+        en_double.join(conflits, on=cle, how="anti").height
+        - distincts.join(conflits, on=cle, how="anti").height
+    )
     if rejet.height:
-        q = rejet.cast(pl.String).with_columns(pl.lit(None, pl.Int64).alias("ligne"),
-                                               pl.lit(f"clé {'+'.join(cle)} en double avec des valeurs différentes").alias("motifs"))
+        q = rejet.cast(pl.String).with_columns(
+            pl.lit(None, pl.Int64).alias("ligne"),
+            pl.lit(f"clé {'+'.join(cle)} en double avec des valeurs différentes").alias("motifs"),
+        )
         chemin = dossier / "quarantaine" / f"{table.nom}.parquet"
         chemin.parent.mkdir(exist_ok=True)
         if chemin.exists():
             q = pl.concat([pl.read_parquet(chemin), q], how="diagonal_relaxed")
         q.write_parquet(chemin)
         rapport.lignes_quarantaine += rejet.height
-        rapport.defauts.append({"colonne": "+".join(cle), "controle": "clé unique (valeurs différentes)",
-                                "nombre": rejet.height, "premieres_lignes": [], "exemples": []})
+        rapport.defauts.append(
+            {
+                "colonne": "+".join(cle),
+                "controle": "clé unique (valeurs différentes)",
+                "nombre": rejet.height,
+                "premieres_lignes": [],
+                "exemples": [],
+            }
+        )
     rapport.lignes_retenues = garde.height
     garde.write_parquet(sortie, compression="zstd")
 
 
 def _message_seuil(r: RapportTable, part: float, seuil: float, annee: int) -> str:
-    lignes = [f"{r.table}: {r.lignes_quarantaine:,} of {r.lignes_lues:,} rows are defective ({part:.3%}), "
-              f"above the threshold of {seuil:.3%}; the ingest stops and year {annee} is left as it was."]
+    lignes = [
+        f"{r.table}: {r.lignes_quarantaine:,} of {r.lignes_lues:,} rows are defective ({part:.3%}), "
+        f"above the threshold of {seuil:.3%}; the ingest stops and year {annee} is left as it was."
+    ]
     for d in r.defauts:
-        lignes.append(f"  - {d['colonne']}: {d['controle']}: {d['nombre']:,} rows (first rows "
-                      f"{', '.join(map(str, d['premieres_lignes']))}; values {', '.join(map(str, d['exemples']))})")
+        lignes.append(
+            f"  - {d['colonne']}: {d['controle']}: {d['nombre']:,} rows (first rows "
+            f"{', '.join(map(str, d['premieres_lignes']))}; values {', '.join(map(str, d['exemples']))})"
+        )
     annees = [d for d in r.defauts if str(d["controle"]).startswith("dans l'année")]
     if annees and annees[0]["nombre"] > r.lignes_lues / 2:
         lignes.append(f"  Most rows fall outside {annee}: is this the extract of another year?")
-    lignes.append("  Fix the extract (or raise controles.seuil_quarantaine in a parameter overlay) and ingest again.")
+    lignes.append(
+        "  Fix the extract (or raise controles.seuil_quarantaine in a parameter overlay) and ingest again."
+    )
     return "\n".join(lignes)
 
 
@@ -237,8 +274,14 @@ def _publier(lake: Path, annee: int, dossier: Path) -> Path:
     return lien
 
 
-def ingerer(extract: Path, annee: int, lake: Path, parametres: JeuParametres | None = None,
-            memoire: str = "4GB", journal=None) -> dict:
+def ingerer(
+    extract: Path,
+    annee: int,
+    lake: Path,
+    parametres: JeuParametres | None = None,
+    memoire: str = "4GB",
+    journal=None,
+) -> dict:
     """Ingest the extract of year ``annee``; return the report. Raises ErreurIngest on a structural defect."""
     extract, lake = Path(extract), Path(lake)
     p = parametres or charger_parametres()
@@ -249,13 +292,23 @@ def ingerer(extract: Path, annee: int, lake: Path, parametres: JeuParametres | N
         raise ErreurIngest(f"extract folder not found: {extract}")
     codes, codes_specialite = _codes()
     lake.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"memory_limit": memoire, "temp_directory": str(lake / ".duckdb_tmp"),
-                                 "preserve_insertion_order": True})
+    con = duckdb.connect(
+        config={
+            "memory_limit": memoire,
+            "temp_directory": str(lake / ".duckdb_tmp"),
+            "preserve_insertion_order": True,
+        }
+    )
     con.execute("SET enable_progress_bar = false")
     dossier = lake / ".staging" / f"{annee}-{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     dossier.mkdir(parents=True)
-    rapport = {"annee": annee, "extract": str(extract.name), "debut": datetime.now().isoformat(timespec="seconds"),
-               "seuil_quarantaine": seuil, "tables": {}}
+    rapport = {
+        "annee": annee,
+        "extract": str(extract.name),
+        "debut": datetime.now().isoformat(timespec="seconds"),
+        "seuil_quarantaine": seuil,
+        "tables": {},
+    }
     try:
         ctx = Contexte(annee=annee, codes=codes, codes_specialite=codes_specialite, date_nulle=date_nulle)
         for nom in ORDRE:
@@ -265,29 +318,42 @@ def ingerer(extract: Path, annee: int, lake: Path, parametres: JeuParametres | N
                 besoins = [d for d in table.requise_si if _en_vigueur(p, d, annee)]
                 if table.requise or besoins:
                     pour = f" (needed by {', '.join(besoins)})" if besoins else ""
-                    raise ErreurIngest(f"{nom}: file missing from {extract.name}{pour}; expected {nom}.parquet, "
-                                       f"{nom}.csv.gz or {nom}.csv")
+                    raise ErreurIngest(
+                        f"{nom}: file missing from {extract.name}{pour}; expected {nom}.parquet, "
+                        f"{nom}.csv.gz or {nom}.csv"
+                    )
                 rapport["tables"][nom] = RapportTable(table=nom, absente=True).__dict__
                 continue
             t = time.perf_counter()
             r = ingerer_table(table, f, dossier, ctx, seuil, con)
             r_dict = r.__dict__ | {"secondes": round(time.perf_counter() - t, 2)}
             rapport["tables"][nom] = r_dict
-            log(f"{nom}: {r.lignes_lues:,} rows read, {r.lignes_quarantaine:,} quarantined "
-                f"({r_dict['secondes']} s)")
+            log(
+                f"{nom}: {r.lignes_lues:,} rows read, {r.lignes_quarantaine:,} quarantined "
+                f"({r_dict['secondes']} s)"
+            )
             if nom == "DA_PRA_R":
                 cab = pl.read_parquet(dossier / "DA_PRA_R.parquet", columns=["PFS_PFS_NUM"])["PFS_PFS_NUM"]
-                ctx = Contexte(annee=annee, codes=codes, codes_specialite=codes_specialite,
-                               cabinets=cab.to_list(), date_nulle=date_nulle)
+                ctx = Contexte(
+                    annee=annee,
+                    codes=codes,
+                    codes_specialite=codes_specialite,
+                    cabinets=cab.to_list(),
+                    date_nulle=date_nulle,
+                )
         rapport["fin"] = datetime.now().isoformat(timespec="seconds")
-        (dossier / "ingest.json").write_text(json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
+        (dossier / "ingest.json").write_text(
+            json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8"
+        )
         rapport["lien"] = str(_publier(lake, annee, dossier))
         return rapport
     except BaseException as e:
         echecs = lake / ".echecs"
         echecs.mkdir(exist_ok=True)
         rapport["erreur"] = str(e)
-        (dossier / "ingest.json").write_text(json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
+        (dossier / "ingest.json").write_text(
+            json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8"
+        )
         os.replace(dossier, echecs / dossier.name)
         raise
     finally:
@@ -305,5 +371,10 @@ def _en_vigueur(p: JeuParametres, dispositif: str, annee: int) -> bool:
 def ingest_flow(extract: str, annee: int, lake: str, overlay: str | None = None) -> dict:
     """Prefect flow: ingest one year (the partition key is the explicit argument ``annee``)."""
     logger = get_run_logger()
-    return ingerer(Path(extract), annee, Path(lake), charger_parametres(overlay=Path(overlay) if overlay else None),
-                   journal=logger.info)
+    return ingerer(
+        Path(extract),
+        annee,
+        Path(lake),
+        charger_parametres(overlay=Path(overlay) if overlay else None),
+        journal=logger.info,
+    )

@@ -56,7 +56,9 @@ class ER_PRS_F(_Base):
 
     BEN_NIR_PSA: pl.String = _nir()
     BEN_RNG_GEM: pl.Int64 = _rang()
-    EXE_SOI_DTD: pl.Date = pa.Field(description="Date de début d'exécution des soins", metadata={"annee": True})
+    EXE_SOI_DTD: pl.Date = pa.Field(
+        description="Date de début d'exécution des soins", metadata={"annee": True}
+    )
     FLX_DIS_DTD: pl.Date = pa.Field(description="Date de mise à disposition des données")
     PFS_EXE_NUM: pl.String = _ps("N° du cabinet exécutant", cabinet=True)
     PFS_PRE_NUM: pl.String = pa.Field(
@@ -70,14 +72,23 @@ class ER_PRS_F(_Base):
     PRS_NAT_REF: pl.Int64 = pa.Field(
         description="Nature de la prestation de référence", metadata=_nomenclature("IR_NAT_V", "PRS_NAT")
     )
-    CPL_MAJ_TOP: pl.Int64 = pa.Field(in_range={"min_value": 0, "max_value": 2}, description="Top complément / majoration")
+    CPL_MAJ_TOP: pl.Int64 = pa.Field(
+        in_range={"min_value": 0, "max_value": 2}, description="Top complément / majoration"
+    )
     DPN_QLF: pl.Int64 = pa.Field(
-        description="Qualificatif de la dépense (71 = pour information)", metadata=_nomenclature("IR_DEP_V", "DPN_QLF")
+        description="Qualificatif de la dépense (71 = pour information)",
+        metadata=_nomenclature("IR_DEP_V", "DPN_QLF"),
     )
     PRS_ACT_QTE: pl.Int64 = pa.Field(description="Quantité de l'acte de base, signée (annulations < 0)")
-    PRS_PAI_MNT: pl.Int64 = pa.Field(description="Montant de la dépense, centimes signés", metadata={"montant": True})
-    PRS_DEP_MNT: pl.Int64 = pa.Field(description="Montant du dépassement, centimes signés", metadata={"montant": True})
-    RGM_COD: pl.Int64 = pa.Field(description="Petit régime (95, 96 = AME)", metadata=_nomenclature("IR_RGM_V", "RGM_COD"))
+    PRS_PAI_MNT: pl.Int64 = pa.Field(
+        description="Montant de la dépense, centimes signés", metadata={"montant": True}
+    )
+    PRS_DEP_MNT: pl.Int64 = pa.Field(
+        description="Montant du dépassement, centimes signés", metadata={"montant": True}
+    )
+    RGM_COD: pl.Int64 = pa.Field(
+        description="Petit régime (95, 96 = AME)", metadata=_nomenclature("IR_RGM_V", "RGM_COD")
+    )
 
 
 class DA_PRA_R(_Base):
@@ -86,17 +97,26 @@ class DA_PRA_R(_Base):
     PFS_PFS_NUM: pl.String = _ps("N° du cabinet")
     STA_PFS_NUM: pl.String = _ps("N° du cabinet principal (chaînage statistique)")
     PFS_CAT_COD: pl.Int64 = pa.Field(
-        description="Catégorie du professionnel (1 = médecin)", metadata=_nomenclature("IR_CAT_V", "PFS_CAT_COD")
+        description="Catégorie du professionnel (1 = médecin)",
+        metadata=_nomenclature("IR_CAT_V", "PFS_CAT_COD"),
     )
     PFS_PRA_SPE: pl.Int64 = pa.Field(
         description="Spécialité (IR_SPE_V) ou nature d'activité des non-médecins (IR_ACT_V)",
         metadata={"nomenclature_specialite": True},
     )
-    CNV_CNV_COD: pl.Int64 = pa.Field(description="Convention", metadata=_nomenclature("IR_CNV_V", "PFS_CNV_COD"))
-    EXC_EXC_NAT: pl.Int64 = pa.Field(description="Nature d'exercice", metadata=_nomenclature("IR_EPS_V", "EXC_EXC_NAT"))
-    PFS_EXC_COM: pl.String = pa.Field(str_length={"min_value": 3, "max_value": 3}, description="Commune d'exercice (3 car.)")
+    CNV_CNV_COD: pl.Int64 = pa.Field(
+        description="Convention", metadata=_nomenclature("IR_CNV_V", "PFS_CNV_COD")
+    )
+    EXC_EXC_NAT: pl.Int64 = pa.Field(
+        description="Nature d'exercice", metadata=_nomenclature("IR_EPS_V", "EXC_EXC_NAT")
+    )
+    PFS_EXC_COM: pl.String = pa.Field(
+        str_length={"min_value": 3, "max_value": 3}, description="Commune d'exercice (3 car.)"
+    )
     PFS_INS_DSD: pl.Date = pa.Field(nullable=True, description="Date d'installation")
-    IPP_ANN_NAI: pl.Int64 = pa.Field(in_range={"min_value": 1900, "max_value": 2010}, description="Année de naissance du PS")
+    IPP_ANN_NAI: pl.Int64 = pa.Field(
+        in_range={"min_value": 1900, "max_value": 2010}, description="Année de naissance du PS"
+    )
 
     @pa.dataframe_check
     def categorie_du_numero(cls, df: pl.LazyFrame) -> pl.LazyFrame:
@@ -109,9 +129,13 @@ class IR_BEN_R(_Base):
 
     BEN_NIR_PSA: pl.String = _nir()
     BEN_RNG_GEM: pl.Int64 = _rang()
-    BEN_NAI_ANN: pl.Int64 = pa.Field(in_range={"min_value": 1890, "max_value": 2100}, description="Année de naissance")
+    BEN_NAI_ANN: pl.Int64 = pa.Field(
+        in_range={"min_value": 1890, "max_value": 2100}, description="Année de naissance"
+    )
     BEN_SEX_COD: pl.Int64 = pa.Field(description="Sexe", metadata=_nomenclature("IR_SEX_V", "SEX_COD"))
-    BEN_DCD_DTE: pl.Date = pa.Field(nullable=True, description="Date de décès (null = vivant)", metadata={"fin_periode": True})
+    BEN_DCD_DTE: pl.Date = pa.Field(
+        nullable=True, description="Date de décès (null = vivant)", metadata={"fin_periode": True}
+    )
 
 
 class IR_MTT_R(_Base):
@@ -121,7 +145,9 @@ class IR_MTT_R(_Base):
     BEN_RNG_GEM: pl.Int64 = _rang()
     MTT_PFS_NUM: pl.String = _ps("N° du cabinet du médecin traitant déclaré")
     MTT_DEP_DTE: pl.Date = pa.Field(description="Début de la déclaration")
-    MTT_FIN_DTE: pl.Date = pa.Field(nullable=True, description="Fin (dernier jour; null = en cours)", metadata={"fin_periode": True})
+    MTT_FIN_DTE: pl.Date = pa.Field(
+        nullable=True, description="Fin (dernier jour; null = en cours)", metadata={"fin_periode": True}
+    )
 
 
 class IR_IMB_R(_Base):
@@ -129,9 +155,13 @@ class IR_IMB_R(_Base):
 
     BEN_NIR_PSA: pl.String = _nir()
     BEN_RNG_GEM: pl.Int64 = _rang()
-    IMB_ALD_NUM: pl.Int64 = pa.Field(description="Numéro d'ALD", metadata=_nomenclature("IR_ALD_V", "ALD_030_COD"))
+    IMB_ALD_NUM: pl.Int64 = pa.Field(
+        description="Numéro d'ALD", metadata=_nomenclature("IR_ALD_V", "ALD_030_COD")
+    )
     IMB_ALD_DTD: pl.Date = pa.Field(description="Début de l'exonération")
-    IMB_ALD_DTF: pl.Date = pa.Field(nullable=True, description="Fin (dernier jour; null = en cours)", metadata={"fin_periode": True})
+    IMB_ALD_DTF: pl.Date = pa.Field(
+        nullable=True, description="Fin (dernier jour; null = en cours)", metadata={"fin_periode": True}
+    )
 
 
 class IR_ORC_R(_Base):
@@ -139,9 +169,13 @@ class IR_ORC_R(_Base):
 
     BEN_NIR_PSA: pl.String = _nir()
     BEN_RNG_GEM: pl.Int64 = _rang()
-    BEN_CTA_TYP: pl.Int64 = pa.Field(description="Type de contrat complémentaire", metadata=_nomenclature("IR_CTA_V", "BEN_CTA_TYP"))
+    BEN_CTA_TYP: pl.Int64 = pa.Field(
+        description="Type de contrat complémentaire", metadata=_nomenclature("IR_CTA_V", "BEN_CTA_TYP")
+    )
     ORC_DEB_DTE: pl.Date = pa.Field(description="Début du droit")
-    ORC_FIN_DTE: pl.Date = pa.Field(nullable=True, description="Fin du droit (dernier jour)", metadata={"fin_periode": True})
+    ORC_FIN_DTE: pl.Date = pa.Field(
+        nullable=True, description="Fin du droit (dernier jour)", metadata={"fin_periode": True}
+    )
 
 
 class OPTAM(_Base):
@@ -150,7 +184,9 @@ class OPTAM(_Base):
     PFS_PFS_NUM: pl.String = _ps("N° du cabinet adhérent")
     OPTAM_TYP: pl.String = pa.Field(isin=["OPTAM", "OPTAM_CO"], description="Type d'adhésion")
     ADH_DEB_DTE: pl.Date = pa.Field(description="Début de l'adhésion")
-    ADH_FIN_DTE: pl.Date = pa.Field(nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True})
+    ADH_FIN_DTE: pl.Date = pa.Field(
+        nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True}
+    )
 
 
 class ZONAGE(_Base):
@@ -159,7 +195,9 @@ class ZONAGE(_Base):
     COM_INSEE: pl.String = pa.Field(str_length={"min_value": 5, "max_value": 5}, description="Commune INSEE")
     ZONE: pl.String = pa.Field(isin=["ZIP", "ZAC", "HORS"], description="Zone")
     ZON_DEB_DTE: pl.Date = pa.Field(description="Début")
-    ZON_FIN_DTE: pl.Date = pa.Field(nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True})
+    ZON_FIN_DTE: pl.Date = pa.Field(
+        nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True}
+    )
 
 
 class SAS_DEPLOIEMENT(_Base):
@@ -174,7 +212,9 @@ class SAS_INSCRIPTIONS(_Base):
 
     PFS_PFS_NUM: pl.String = _ps("N° du cabinet inscrit")
     INS_DEB_DTE: pl.Date = pa.Field(description="Début de l'inscription")
-    INS_FIN_DTE: pl.Date = pa.Field(nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True})
+    INS_FIN_DTE: pl.Date = pa.Field(
+        nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True}
+    )
     AGENDA_VISIBLE: pl.Boolean = pa.Field(description="Agenda visible sur la plateforme SAS")
     ORGA_TERRITORIALE: pl.Boolean = pa.Field(description="Participe à une organisation territoriale validée")
 
@@ -204,8 +244,12 @@ class CONTRATS_AAM(_Base):
     PFS_PFS_NUM: pl.String = _ps("N° du cabinet signataire")
     CTR_SIG_DTE: pl.Date = pa.Field(description="Date de signature")
     CTR_OPT: pl.String = pa.Field(isin=["TIERS_TEMPS", "MI_TEMPS", "TEMPS_PLEIN"], description="Option")
-    CTR_FIN_DTE: pl.Date = pa.Field(nullable=True, description="Résiliation (null = en cours)", metadata={"fin_periode": True})
-    PAT_IND: pl.String = pa.Field(isin=["PATIENTELE_MT", "FILE_ACTIVE"], description="Indicateur de l'objectif")
+    CTR_FIN_DTE: pl.Date = pa.Field(
+        nullable=True, description="Résiliation (null = en cours)", metadata={"fin_periode": True}
+    )
+    PAT_IND: pl.String = pa.Field(
+        isin=["PATIENTELE_MT", "FILE_ACTIVE"], description="Indicateur de l'objectif"
+    )
     PAT_INI: pl.Int64 = pa.Field(ge=0, description="Valeur de l'indicateur à la signature")
     PAT_OBJ: pl.Int64 = pa.Field(ge=0, description="Niveau à atteindre à partir de la 3e année")
 
@@ -215,10 +259,18 @@ class DIPA_DECLARATIONS(_Base):
 
     PFS_PFS_NUM: pl.String = _ps("N° du cabinet déclarant", cabinet=True)
     ACOMPTE_VERSE: pl.Int64 = pa.Field(description="Acompte versé, centimes", metadata={"montant": True})
-    AIDE_ACTIVITE_PARTIELLE: pl.Int64 = pa.Field(ge=0, description="Activité partielle, centimes", metadata={"montant": True})
-    AIDE_FONDS_SOLIDARITE: pl.Int64 = pa.Field(ge=0, description="Fonds de solidarité, centimes", metadata={"montant": True})
-    IJ_PERCUES: pl.Int64 = pa.Field(ge=0, description="Indemnités journalières, centimes", metadata={"montant": True})
-    PART_SUBSTANTIELLE: pl.Boolean = pa.Field(description="L'activité conventionnée est une part substantielle des revenus")
+    AIDE_ACTIVITE_PARTIELLE: pl.Int64 = pa.Field(
+        ge=0, description="Activité partielle, centimes", metadata={"montant": True}
+    )
+    AIDE_FONDS_SOLIDARITE: pl.Int64 = pa.Field(
+        ge=0, description="Fonds de solidarité, centimes", metadata={"montant": True}
+    )
+    IJ_PERCUES: pl.Int64 = pa.Field(
+        ge=0, description="Indemnités journalières, centimes", metadata={"montant": True}
+    )
+    PART_SUBSTANTIELLE: pl.Boolean = pa.Field(
+        description="L'activité conventionnée est une part substantielle des revenus"
+    )
 
 
 class CPTS_CONTRATS(_Base):
@@ -227,7 +279,9 @@ class CPTS_CONTRATS(_Base):
     CPTS_ID: pl.String = pa.Field(str_length={"min_value": 1}, description="Identifiant de la CPTS")
     SIG_DTE: pl.Date = pa.Field(description="Signature")
     POPULATION: pl.Int64 = pa.Field(ge=0, description="Population couverte")
-    FIN_DTE: pl.Date = pa.Field(nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True})
+    FIN_DTE: pl.Date = pa.Field(
+        nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True}
+    )
 
 
 class CPTS_MISSIONS(_Base):
@@ -235,10 +289,13 @@ class CPTS_MISSIONS(_Base):
 
     CPTS_ID: pl.String = pa.Field(str_length={"min_value": 1}, description="Identifiant de la CPTS")
     MISSION: pl.String = pa.Field(
-        isin=["ACCES_SOINS", "PARCOURS", "PREVENTION", "CRISE", "QUALITE", "ACCOMPAGNEMENT"], description="Mission"
+        isin=["ACCES_SOINS", "PARCOURS", "PREVENTION", "CRISE", "QUALITE", "ACCOMPAGNEMENT"],
+        description="Mission",
     )
     DEB_DTE: pl.Date = pa.Field(description="Début de la mission")
-    TAUX_ATTEINTE: pl.Float64 = pa.Field(in_range={"min_value": 0.0, "max_value": 1.0}, description="Atteinte de la part variable (0–1)")
+    TAUX_ATTEINTE: pl.Float64 = pa.Field(
+        in_range={"min_value": 0.0, "max_value": 1.0}, description="Atteinte de la part variable (0–1)"
+    )
 
 
 @dataclass(frozen=True)
@@ -266,7 +323,9 @@ TABLES: dict[str, Table] = {
         Table("ZONAGE", ZONAGE, requise_si=("forfait_msu", "forfait_medecin_traitant")),
         Table("SAS_DEPLOIEMENT", SAS_DEPLOIEMENT, cle=("DPT_COD",), requise_si=("forfait_sas",)),
         Table("SAS_INSCRIPTIONS", SAS_INSCRIPTIONS, requise_si=("forfait_sas",)),
-        Table("MSU_DECLARATIONS", MSU_DECLARATIONS, cle=("PFS_PFS_NUM", "ANNEE"), requise_si=("forfait_msu",)),
+        Table(
+            "MSU_DECLARATIONS", MSU_DECLARATIONS, cle=("PFS_PFS_NUM", "ANNEE"), requise_si=("forfait_msu",)
+        ),
         Table("ORIENTATIONS_IPA", ORIENTATIONS_IPA, requise_si=("forfait_ipa",)),
         Table("CONTRATS_AAM", CONTRATS_AAM, cle=("CTR_NUM",), requise_si=("aide_assistant_medical",)),
         Table("DIPA_DECLARATIONS", DIPA_DECLARATIONS, cle=("PFS_PFS_NUM",)),

@@ -12,8 +12,26 @@ from flows.parametres_io import charger_parametres
 @pytest.fixture(scope="module")
 def extraits(tmp_path_factory):
     out = tmp_path_factory.mktemp("gen")
-    generer(out / "a", [2021, 2025], 0.001, 3, "parquet", charger_parametres(), memoire="2GB", progression=lambda m: None)
-    generer(out / "b", [2025], 0.001, 3, "parquet", charger_parametres(), memoire="2GB", progression=lambda m: None)
+    generer(
+        out / "a",
+        [2021, 2025],
+        0.001,
+        3,
+        "parquet",
+        charger_parametres(),
+        memoire="2GB",
+        progression=lambda m: None,
+    )
+    generer(
+        out / "b",
+        [2025],
+        0.001,
+        3,
+        "parquet",
+        charger_parametres(),
+        memoire="2GB",
+        progression=lambda m: None,
+    )
     return out
 
 
@@ -46,8 +64,11 @@ def test_same_doctors_and_patients_from_year_to_year(extraits):
     p21 = lire(extraits, 2021, "IR_BEN_R").select("BEN_NIR_PSA", "BEN_RNG_GEM", "BEN_NAI_ANN")
     p25 = lire(extraits, 2025, "IR_BEN_R").select("BEN_NIR_PSA", "BEN_RNG_GEM", "BEN_NAI_ANN")
     assert p21.join(p25, on=["BEN_NIR_PSA", "BEN_RNG_GEM"], how="anti").is_empty()
-    assert p21.join(p25, on=["BEN_NIR_PSA", "BEN_RNG_GEM"]).filter(
-        pl.col("BEN_NAI_ANN") != pl.col("BEN_NAI_ANN_right")).is_empty()
+    assert (
+        p21.join(p25, on=["BEN_NIR_PSA", "BEN_RNG_GEM"])
+        .filter(pl.col("BEN_NAI_ANN") != pl.col("BEN_NAI_ANN_right"))
+        .is_empty()
+    )
 
 
 def test_cancellations_information_lines_and_ame_occur(extraits):
@@ -65,11 +86,16 @@ def test_boundary_cases_are_planted(extraits):
     assert exact.height == 100 and exact["RGM_COD"].is_in([95, 96]).sum() == 2  # exactly 2 % AME
     ori = lire(extraits, 2025, "ORIENTATIONS_IPA")
     nb = ori.group_by("PFS_PFS_NUM").agg(pl.col("BEN_NIR_PSA").n_unique().alias("n"))
-    for num, n in zip(range(90010, 90016), [9, 10, 34, 35, 99, 100]):
+    for num, n in zip(range(90010, 90016), [9, 10, 34, 35, 99, 100], strict=True):
         assert nb.filter(pl.col("PFS_PFS_NUM") == f"751{num}")["n"].to_list() == [n]
     ctr = lire(extraits, 2025, "CONTRATS_AAM")
     assert {1503, 1721} <= set(ctr["PAT_INI"].to_list())
-    assert ctr.filter((pl.col("CTR_OPT") == "TIERS_TEMPS") & (pl.col("CTR_SIG_DTE") >= pl.date(2023, 5, 1))).height == 1
+    assert (
+        ctr.filter(
+            (pl.col("CTR_OPT") == "TIERS_TEMPS") & (pl.col("CTR_SIG_DTE") >= pl.date(2023, 5, 1))
+        ).height
+        == 1
+    )
     cpts = lire(extraits, 2025, "CPTS_CONTRATS")
     assert {39999, 40000, 80000, 80001, 175000, 175001} <= set(cpts["POPULATION"].to_list())
 

@@ -16,7 +16,16 @@ def harness():
 
 
 def test_ingest_flow_publishes_the_year(harness, tmp_path):
-    generer(tmp_path / "x", [2025], 0.001, 11, "csv", charger_parametres(), memoire="2GB", progression=lambda m: None)
+    generer(
+        tmp_path / "x",
+        [2025],
+        0.001,
+        11,
+        "csv",
+        charger_parametres(),
+        memoire="2GB",
+        progression=lambda m: None,
+    )
     rapport = ingest_flow(str(tmp_path / "x" / "2025"), 2025, str(tmp_path / "lake"))
     assert rapport["annee"] == 2025
     lus = rapport["tables"]["ER_PRS_F"]["lignes_lues"]

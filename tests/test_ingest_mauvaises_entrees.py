@@ -47,8 +47,12 @@ def ecrire(extrait: Path, table: str, df: pl.DataFrame) -> None:
 
 def modifier(extrait: Path, table: str, ligne: int, colonne: str, valeur: str) -> None:
     df = lire(extrait, table)
-    df = df.with_columns(pl.when(pl.int_range(pl.len()) == ligne - 1).then(pl.lit(valeur))
-                         .otherwise(pl.col(colonne)).alias(colonne))
+    df = df.with_columns(
+        pl.when(pl.int_range(pl.len()) == ligne - 1)
+        .then(pl.lit(valeur))
+        .otherwise(pl.col(colonne))
+        .alias(colonne)
+    )
     ecrire(extrait, table, df)
 
 
@@ -89,9 +93,18 @@ def test_row_defects_go_to_quarantine_with_their_reason(extrait, tmp_path, table
 
 def test_every_failure_of_a_table_is_reported_at_once(extrait, tmp_path):
     df = lire(extrait, "ER_PRS_F").with_columns(
-        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("12345")).otherwise(pl.col("PRS_NAT_REF")).alias("PRS_NAT_REF"),
-        pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("xx")).otherwise(pl.col("EXE_SOI_DTD")).alias("EXE_SOI_DTD"),
-        pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("7")).otherwise(pl.col("CPL_MAJ_TOP")).alias("CPL_MAJ_TOP"),
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("12345"))
+        .otherwise(pl.col("PRS_NAT_REF"))
+        .alias("PRS_NAT_REF"),
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit("xx"))
+        .otherwise(pl.col("EXE_SOI_DTD"))
+        .alias("EXE_SOI_DTD"),
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit("7"))
+        .otherwise(pl.col("CPL_MAJ_TOP"))
+        .alias("CPL_MAJ_TOP"),
     )
     ecrire(extrait, "ER_PRS_F", df)
     r = ingerer(extrait, ANNEE, tmp_path / "lake")
@@ -127,7 +140,10 @@ def test_missing_column_stops_naming_it(extrait, tmp_path):
 def test_extra_columns_are_ignored(extrait, tmp_path):
     ecrire(extrait, "OPTAM", lire(extrait, "OPTAM").with_columns(pl.lit("x").alias("COLONNE_EN_PLUS")))
     r = ingerer(extrait, ANNEE, tmp_path / "lake")
-    assert "COLONNE_EN_PLUS" not in pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / "OPTAM.parquet").columns
+    assert (
+        "COLONNE_EN_PLUS"
+        not in pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / "OPTAM.parquet").columns
+    )
     assert r["tables"]["OPTAM"]["lignes_quarantaine"] == 0
 
 
@@ -177,7 +193,8 @@ def test_identical_duplicates_are_kept_once_conflicting_keys_quarantined(extrait
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     (overlay / "controles.yaml").write_text(
-        "parametres:\n  seuil_quarantaine:\n    valeurs:\n      2017-01-01: {valeur: 0.05, source: test}\n")
+        "parametres:\n  seuil_quarantaine:\n    valeurs:\n      2017-01-01: {valeur: 0.05, source: test}\n"
+    )
     r = ingerer(extrait, ANNEE, tmp_path / "lake", charger_parametres(overlay=overlay))
     t = r["tables"]["DA_PRA_R"]
     assert t["doublons_identiques"] == 1
@@ -189,8 +206,16 @@ def test_identical_duplicates_are_kept_once_conflicting_keys_quarantined(extrait
 
 def _corrompre(extrait: Path, nb: int) -> int:
     df = lire(extrait, "ER_PRS_F")
-    ecrire(extrait, "ER_PRS_F", df.with_columns(
-        pl.when(pl.int_range(pl.len()) < nb).then(pl.lit("12345")).otherwise(pl.col("PRS_NAT_REF")).alias("PRS_NAT_REF")))
+    ecrire(
+        extrait,
+        "ER_PRS_F",
+        df.with_columns(
+            pl.when(pl.int_range(pl.len()) < nb)
+            .then(pl.lit("12345"))
+            .otherwise(pl.col("PRS_NAT_REF"))
+            .alias("PRS_NAT_REF")
+        ),
+    )
     return df.height
 
 
@@ -215,12 +240,22 @@ def test_quarantine_share_just_over_the_threshold_stops(extrait, tmp_path):
 def test_patient_ids_never_in_messages_or_reports(extrait, tmp_path):
     df = lire(extrait, "ER_PRS_F")
     nirs = df["BEN_NIR_PSA"].head(5).to_list()
-    ecrire(extrait, "ER_PRS_F", df.with_columns(
-        pl.when(pl.int_range(pl.len()) < 5).then(pl.col("BEN_NIR_PSA") + "X").otherwise(pl.col("BEN_NIR_PSA"))
-        .alias("BEN_NIR_PSA")))
+    ecrire(
+        extrait,
+        "ER_PRS_F",
+        df.with_columns(
+            pl.when(pl.int_range(pl.len()) < 5)
+            .then(pl.col("BEN_NIR_PSA") + "X")
+            .otherwise(pl.col("BEN_NIR_PSA"))
+            .alias("BEN_NIR_PSA")
+        ),
+    )
     r = ingerer(extrait, ANNEE, tmp_path / "lake")
     assert r["tables"]["ER_PRS_F"]["lignes_quarantaine"] == 5
-    texte = json.dumps(r, default=str, ensure_ascii=False) + (tmp_path / "lake" / f"annee={ANNEE}" / "ingest.json").read_text()
+    texte = (
+        json.dumps(r, default=str, ensure_ascii=False)
+        + (tmp_path / "lake" / f"annee={ANNEE}" / "ingest.json").read_text()
+    )
     assert "<masqué>" in texte
     for nir in nirs:
         assert nir not in texte

@@ -49,9 +49,17 @@ def test_figures_of_the_spec(jeu):
     assert 11 not in jeu.a("aide_assistant_medical", ccam, date(2024, 6, 21))
     assert {7, 11, 77, 79} <= set(jeu.a("aide_assistant_medical", ccam, date(2024, 6, 22)))
     m = "montants_centimes"
-    assert jeu.a("aide_assistant_medical", m, date(2024, 6, 21))["P90"]["annee_3_et_plus"]["MI_TEMPS"] == 1250000
-    assert jeu.a("aide_assistant_medical", m, date(2024, 6, 22))["P90"]["annee_3_et_plus"]["MI_TEMPS"] == 1300000
-    assert jeu.a("aide_assistant_medical", "seuils_publies", date(2023, 1, 1)) == {"P30": 775, "P90": 1503, "P95": 1721}
+    assert (
+        jeu.a("aide_assistant_medical", m, date(2024, 6, 21))["P90"]["annee_3_et_plus"]["MI_TEMPS"] == 1250000
+    )
+    assert (
+        jeu.a("aide_assistant_medical", m, date(2024, 6, 22))["P90"]["annee_3_et_plus"]["MI_TEMPS"] == 1300000
+    )
+    assert jeu.a("aide_assistant_medical", "seuils_publies", date(2023, 1, 1)) == {
+        "P30": 775,
+        "P90": 1503,
+        "P95": 1721,
+    }
     assert jeu.a("forfait_medecin_traitant", "grille_centimes", date(2025, 1, 1))["ald_80_plus"] == 7000
     assert jeu.a("forfait_medecin_traitant", "grille_centimes", date(2026, 1, 1))["ald_80_plus"] == 10000
     assert jeu.a("financement_cpts", "fonctionnement_centimes", date(2022, 3, 30))[4] == 9000000

@@ -68,7 +68,8 @@ class JeuParametres:
         except KeyError:
             if dispositif not in self.parametres:
                 raise ParametreError(
-                    f"no parameter file for '{dispositif}' (expected {dispositif}.yaml in the parameter folder "
+                    f"no parameter file for '{dispositif}' "
+                    f"(expected {dispositif}.yaml in the parameter folder "
                     "or an overlay)"
                 ) from None
             raise ParametreError(

@@ -35,12 +35,20 @@ def schema_du_jour(modele: type[pa.DataFrameModel], ctx: Contexte) -> pa.DataFra
         meta = col.metadata or {}
         extra = []
         if "nomenclature" in meta:
-            extra.append(pa.Check.isin(ctx.codes[meta["nomenclature"]], error=f"nomenclature {meta['nomenclature'][0]}"))
+            extra.append(
+                pa.Check.isin(
+                    ctx.codes[meta["nomenclature"]], error=f"nomenclature {meta['nomenclature'][0]}"
+                )
+            )
         if meta.get("nomenclature_specialite"):
             extra.append(pa.Check.isin(ctx.codes_specialite, error="nomenclature IR_SPE_V/IR_ACT_V"))
         if meta.get("annee"):
             if col.dtype.type == pl.Date:
-                extra.append(pa.Check.in_range(date(ctx.annee, 1, 1), date(ctx.annee, 12, 31), error=f"dans l'année {ctx.annee}"))
+                extra.append(
+                    pa.Check.in_range(
+                        date(ctx.annee, 1, 1), date(ctx.annee, 12, 31), error=f"dans l'année {ctx.annee}"
+                    )
+                )
             else:
                 extra.append(pa.Check.equal_to(ctx.annee, error=f"dans l'année {ctx.annee}"))
         if meta.get("cabinet") and ctx.cabinets is not None:
@@ -67,11 +75,19 @@ def _expression(nom: str, dtype: pl.DataType, source: pl.DataType, meta: dict) -
         return c.str.to_date("%d/%m/%Y", strict=False)
     if dtype == pl.Boolean and source == pl.String:
         b = c.str.to_lowercase()
-        return pl.when(b.is_in(["true", "1"])).then(True).when(b.is_in(["false", "0"])).then(False).otherwise(None)
+        return (
+            pl.when(b.is_in(["true", "1"]))
+            .then(True)
+            .when(b.is_in(["false", "0"]))
+            .then(False)
+            .otherwise(None)
+        )
     return c.cast(dtype, strict=False)
 
 
-def parser(brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int, ctx: Contexte) -> tuple[pl.DataFrame, pl.DataFrame]:
+def parser(
+    brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int, ctx: Contexte
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Type a batch as the model says; a value that does not parse is a defect of its row."""
     secrets = colonnes_patient(schema)
     exprs, defauts = [], []
@@ -91,10 +107,17 @@ def parser(brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int, 
             masque = masque & ~_est_date_nulle(b, ctx.date_nulle)
         if masque.any():
             valeurs = b.filter(masque).cast(pl.String)
-            defauts.append(pl.DataFrame({
-                "ligne": lignes.filter(masque), "colonne": nom, "controle": f"type {col.dtype}",
-                "valeur": pl.repeat(MASQUE, valeurs.len(), eager=True) if nom in secrets else valeurs,
-            }, schema=COLONNES_DEFAUTS))
+            defauts.append(
+                pl.DataFrame(
+                    {
+                        "ligne": lignes.filter(masque),
+                        "colonne": nom,
+                        "controle": f"type {col.dtype}",
+                        "valeur": pl.repeat(MASQUE, valeurs.len(), eager=True) if nom in secrets else valeurs,
+                    },
+                    schema=COLONNES_DEFAUTS,
+                )
+            )
     return type_, _concat(defauts)
 
 
@@ -117,8 +140,10 @@ def valider(type_: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int
         (pl.col("index").cast(pl.Int64) + premiere_ligne).alias("ligne"),
         pl.col("column").fill_null("(ligne)").alias("colonne"),
         pl.col("check").cast(pl.String).alias("controle"),
-        pl.when(pl.col("column").is_in(list(secrets))).then(pl.lit(MASQUE))
-        .otherwise(pl.col("failure_case").cast(pl.String)).alias("valeur"),
+        pl.when(pl.col("column").is_in(list(secrets)))
+        .then(pl.lit(MASQUE))
+        .otherwise(pl.col("failure_case").cast(pl.String))
+        .alias("valeur"),
     )
 
 
@@ -126,18 +151,33 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames) if frames else pl.DataFrame(schema=COLONNES_DEFAUTS)
 
 
-def traiter_lot(brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int, ctx: Contexte) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def traiter_lot(
+    brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int, ctx: Contexte
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(valid typed rows, defective raw rows with their reasons, defects) of one batch."""
     type_, d_parse = parser(brut, schema, premiere_ligne, ctx)
     d_check = valider(type_, schema, premiere_ligne)
     defauts = _concat([d_parse, d_check])
     if defauts.is_empty():
-        return type_, brut.head(0).with_columns(pl.lit(None, pl.Int64).alias("ligne"), pl.lit(None, pl.String).alias("motifs")), defauts
+        return (
+            type_,
+            brut.head(0).with_columns(
+                pl.lit(None, pl.Int64).alias("ligne"), pl.lit(None, pl.String).alias("motifs")
+            ),
+            defauts,
+        )
     motifs = defauts.group_by("ligne").agg(
-        pl.concat_str([pl.col("colonne"), pl.lit(": "), pl.col("controle"), pl.lit(" ("), pl.col("valeur"), pl.lit(")")])
-        .str.join("; ").alias("motifs")
+        pl.concat_str(
+            [pl.col("colonne"), pl.lit(": "), pl.col("controle"), pl.lit(" ("), pl.col("valeur"), pl.lit(")")]
+        )
+        .str.join("; ")
+        .alias("motifs")
     )
-    lignes = pl.int_range(premiere_ligne, premiere_ligne + brut.height, dtype=pl.Int64, eager=True).alias("ligne")
+    lignes = pl.int_range(premiere_ligne, premiere_ligne + brut.height, dtype=pl.Int64, eager=True).alias(
+        "ligne"
+    )
     mauvais = lignes.is_in(motifs["ligne"].implode())
-    quarantaine = brut.cast(pl.String).with_columns(lignes).filter(mauvais).join(motifs, on="ligne", how="left")
+    quarantaine = (
+        brut.cast(pl.String).with_columns(lignes).filter(mauvais).join(motifs, on="ligne", how="left")
+    )
     return type_.filter(~mauvais), quarantaine, defauts

@@ -4,9 +4,9 @@ The same practitioners and patients run from year to year: a practitioner is pre
 year; a GP's médecin-traitant patients are a fixed range of the patient pool, of which the first n(N) hold a
 running declaration at 31/12/N, n following a doctor-specific trend around the reference-year draw. On the
 reference year (2021) the GP patientèle MT follows a piecewise-linear quantile function through the published
-P30/P90/P95 (parameter ``seuils_publies``), so the computed percentiles land on them. Everything is computed by
-DuckDB from deterministic hashes of (seed, index), streamed to disk table by table: a national year (scale 1,
-≈ 113 000 doctors, ≈ 450 M claim lines) never sits in memory.
+P30/P90/P95 (parameter ``seuils_publies``), so the computed percentiles land on them. Everything is computed
+by DuckDB from deterministic hashes of (seed, index), streamed to disk table by table: a national year
+(scale 1, ≈ 113 000 doctors, ≈ 450 M claim lines) never sits in memory.
 
 Not modelled (known limits): practitioners never stop practising; a patient's claim lines may fall after his
 death or before his birth year; children are not treated by pediatricians in particular.
@@ -36,21 +36,72 @@ CPTS_ECHELLE_1 = 900
 
 # share of doctors by specialty (IR_SPE_V code): GPs ≈ 46 %; others roughly as in the French RPPS
 POIDS_SPECIALITES = {
-    1: 40.0, 22: 4.0, 23: 2.0, 12: 3.0, 3: 5.0, 5: 3.5, 15: 5.0, 7: 2.0, 70: 1.5, 77: 0.3, 79: 1.2, 11: 2.5,
-    14: 2.0, 13: 1.3, 8: 2.0, 4: 1.2, 41: 2.5, 16: 1.0, 49: 1.0, 33: 5.0, 32: 1.0, 6: 5.0, 2: 3.0, 9: 0.5,
-    18: 0.3, 37: 0.5, 72: 0.2, 76: 0.4, 74: 0.2, 42: 0.5, 31: 0.8, 10: 0.3, 43: 0.2, 44: 0.1, 45: 0.1, 46: 0.6,
-    47: 0.3, 48: 0.3, 69: 0.2, 84: 0.8, 35: 0.5, 71: 0.3, 73: 0.3, 85: 0.2, 34: 0.3, 75: 0.3,
+    1: 40.0,
+    22: 4.0,
+    23: 2.0,
+    12: 3.0,
+    3: 5.0,
+    5: 3.5,
+    15: 5.0,
+    7: 2.0,
+    70: 1.5,
+    77: 0.3,
+    79: 1.2,
+    11: 2.5,
+    14: 2.0,
+    13: 1.3,
+    8: 2.0,
+    4: 1.2,
+    41: 2.5,
+    16: 1.0,
+    49: 1.0,
+    33: 5.0,
+    32: 1.0,
+    6: 5.0,
+    2: 3.0,
+    9: 0.5,
+    18: 0.3,
+    37: 0.5,
+    72: 0.2,
+    76: 0.4,
+    74: 0.2,
+    42: 0.5,
+    31: 0.8,
+    10: 0.3,
+    43: 0.2,
+    44: 0.1,
+    45: 0.1,
+    46: 0.6,
+    47: 0.3,
+    48: 0.3,
+    69: 0.2,
+    84: 0.8,
+    35: 0.5,
+    71: 0.3,
+    73: 0.3,
+    85: 0.2,
+    34: 0.3,
+    75: 0.3,
 }
 # other professions (IR_CAT_V category, IR_ACT_V activity): nurses, dentists
 AUTRES = {(6, 24): 0.75, (4, 19): 0.25}
 
 TABLES_ANNUELLES = [
-    ("DA_PRA_R", "10_da_pra_r.sql"), ("IR_BEN_R", "11_ir_ben_r.sql"), ("IR_MTT_R", "12_ir_mtt_r.sql"),
-    ("IR_IMB_R", "13_ir_imb_r.sql"), ("IR_ORC_R", "14_ir_orc_r.sql"), ("ER_PRS_F", "20_er_prs_f.sql"),
-    ("OPTAM", "30_optam.sql"), ("ZONAGE", "31_zonage.sql"), ("SAS_DEPLOIEMENT", "32_sas_deploiement.sql"),
-    ("SAS_INSCRIPTIONS", "33_sas_inscriptions.sql"), ("MSU_DECLARATIONS", "34_msu_declarations.sql"),
-    ("ORIENTATIONS_IPA", "35_orientations_ipa.sql"), ("CONTRATS_AAM", "36_contrats_aam.sql"),
-    ("DIPA_DECLARATIONS", "37_dipa_declarations.sql"), ("CPTS_CONTRATS", "38_cpts_contrats.sql"),
+    ("DA_PRA_R", "10_da_pra_r.sql"),
+    ("IR_BEN_R", "11_ir_ben_r.sql"),
+    ("IR_MTT_R", "12_ir_mtt_r.sql"),
+    ("IR_IMB_R", "13_ir_imb_r.sql"),
+    ("IR_ORC_R", "14_ir_orc_r.sql"),
+    ("ER_PRS_F", "20_er_prs_f.sql"),
+    ("OPTAM", "30_optam.sql"),
+    ("ZONAGE", "31_zonage.sql"),
+    ("SAS_DEPLOIEMENT", "32_sas_deploiement.sql"),
+    ("SAS_INSCRIPTIONS", "33_sas_inscriptions.sql"),
+    ("MSU_DECLARATIONS", "34_msu_declarations.sql"),
+    ("ORIENTATIONS_IPA", "35_orientations_ipa.sql"),
+    ("CONTRATS_AAM", "36_contrats_aam.sql"),
+    ("DIPA_DECLARATIONS", "37_dipa_declarations.sql"),
+    ("CPTS_CONTRATS", "38_cpts_contrats.sql"),
     ("CPTS_MISSIONS", "39_cpts_missions.sql"),
 ]
 
@@ -77,52 +128,95 @@ def _referentiels(con: duckdb.DuckDBPyConnection, p: JeuParametres) -> None:
     poids = pl.DataFrame(lignes, schema=["categorie", "specialite", "cum_lo", "cum_hi"], orient="row")
     dpt = _nomenclature("IR_DPT_V").select("GEO_DPT_COD")
     dpt = dpt.filter(
-        pl.col("GEO_DPT_COD").is_in([f"{i:03d}" for i in range(1, 96) if i != 20] + ["971", "972", "973", "974"])
+        pl.col("GEO_DPT_COD").is_in(
+            [f"{i:03d}" for i in range(1, 96) if i != 20] + ["971", "972", "973", "974"]
+        )
     ).sort("GEO_DPT_COD")
     departements = dpt.with_row_index("rn").select(
         pl.col("rn").cast(pl.Int64),
-        pl.when(pl.col("GEO_DPT_COD").str.starts_with("97")).then(pl.lit("97"))
-        .otherwise(pl.col("GEO_DPT_COD").str.slice(1, 2)).alias("dpt2"),
+        pl.when(pl.col("GEO_DPT_COD").str.starts_with("97"))
+        .then(pl.lit("97"))
+        .otherwise(pl.col("GEO_DPT_COD").str.slice(1, 2))
+        .alias("dpt2"),
         pl.col("GEO_DPT_COD").alias("dpt3"),
         pl.when(pl.col("GEO_DPT_COD").str.starts_with("97"))
-        .then((pl.col("GEO_DPT_COD").str.slice(2, 1).cast(pl.Int64) - 1) * 15000).otherwise(0).alias("decalage"),
+        .then((pl.col("GEO_DPT_COD").str.slice(2, 1).cast(pl.Int64) - 1) * 15000)
+        .otherwise(0)
+        .alias("decalage"),
     )
     geo = _nomenclature("IR_GEO_V").filter(
         (pl.col("GEO_COM_COD") != "000") & pl.col("GEO_DPT_COD").is_in(departements["dpt3"].to_list())
     )
     # DOM communes are coded by their 3 last INSEE digits, whose first is the département's last digit
-    geo = geo.filter(~pl.col("GEO_DPT_COD").str.starts_with("97")
-                     | (pl.col("GEO_COM_COD").str.slice(0, 1) == pl.col("GEO_DPT_COD").str.slice(2, 1)))
-    communes = (geo.select(pl.col("GEO_DPT_COD").alias("dpt3"), pl.col("GEO_COM_COD").alias("com3")).unique()
-                .sort(["dpt3", "com3"]).with_columns(pl.int_range(pl.len()).over("dpt3").cast(pl.Int64).alias("rn")))
+    geo = geo.filter(
+        ~pl.col("GEO_DPT_COD").str.starts_with("97")
+        | (pl.col("GEO_COM_COD").str.slice(0, 1) == pl.col("GEO_DPT_COD").str.slice(2, 1))
+    )
+    communes = (
+        geo.select(pl.col("GEO_DPT_COD").alias("dpt3"), pl.col("GEO_COM_COD").alias("com3"))
+        .unique()
+        .sort(["dpt3", "com3"])
+        .with_columns(pl.int_range(pl.len()).over("dpt3").cast(pl.Int64).alias("rn"))
+    )
     nb_communes = communes.group_by("dpt3").agg(pl.len().cast(pl.Int64).alias("n"))
-    communes_insee = communes.join(departements, on="dpt3").select(
-        (pl.col("dpt2") + pl.col("com3")).alias("com_insee")).unique().sort("com_insee")
+    communes_insee = (
+        communes.join(departements, on="dpt3")
+        .select((pl.col("dpt2") + pl.col("com3")).alias("com_insee"))
+        .unique()
+        .sort("com_insee")
+    )
     ref = date(p.a("aide_assistant_medical", "annee_distribution_reference", date(2023, 1, 1)), 12, 31)
     seuils = p.a("aide_assistant_medical", "seuils_publies", ref)
     # piecewise-linear quantile function of the GP patientèle MT on the reference year
-    points = [(0.0, 40), (0.05, 260), (0.30, seuils["P30"]), (0.50, 1060), (0.70, 1290), (0.90, seuils["P90"]),
-              (0.95, seuils["P95"]), (0.99, 2350), (1.0 + 1e-9, 3300)]
-    ancres = pl.DataFrame([(a[0], b[0], float(a[1]), float(b[1])) for a, b in zip(points, points[1:])],
-                          schema=["u_lo", "u_hi", "v_lo", "v_hi"], orient="row")
-    for nom, df in [("poids_specialites", poids), ("departements", departements), ("communes", communes),
-                    ("nb_communes", nb_communes), ("communes_insee", communes_insee), ("ancres_mt", ancres)]:
+    points = [
+        (0.0, 40),
+        (0.05, 260),
+        (0.30, seuils["P30"]),
+        (0.50, 1060),
+        (0.70, 1290),
+        (0.90, seuils["P90"]),
+        (0.95, seuils["P95"]),
+        (0.99, 2350),
+        (1.0 + 1e-9, 3300),
+    ]
+    ancres = pl.DataFrame(
+        [(a[0], b[0], float(a[1]), float(b[1])) for a, b in zip(points, points[1:], strict=False)],
+        schema=["u_lo", "u_hi", "v_lo", "v_hi"],
+        orient="row",
+    )
+    for nom, df in [
+        ("poids_specialites", poids),
+        ("departements", departements),
+        ("communes", communes),
+        ("nb_communes", nb_communes),
+        ("communes_insee", communes_insee),
+        ("ancres_mt", ancres),
+    ]:
         con.register(f"{nom}_df", df)
         con.execute(f"CREATE OR REPLACE TABLE {nom} AS SELECT * FROM {nom}_df")  # noqa: S608 (fixed names)
         con.unregister(f"{nom}_df")
     con.execute("SET VARIABLE annee_distribution = ?", [ref.year])
 
 
-def generer(out: Path, annees: list[int], echelle: float, graine: int, format: str, parametres: JeuParametres,
-            memoire: str = "8GB", progression: Callable[[str], None] = print) -> dict:
+def generer(
+    out: Path,
+    annees: list[int],
+    echelle: float,
+    graine: int,
+    format: str,
+    parametres: JeuParametres,
+    memoire: str = "8GB",
+    progression: Callable[[str], None] = print,
+) -> dict:
     """Write one folder per year under ``out`` holding every table of inputs.md; return counts per table."""
     if format not in ("csv", "parquet"):
         raise ValueError("format must be csv or parquet")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".duckdb_tmp"
-    con = duckdb.connect(config={"memory_limit": memoire, "temp_directory": str(tmp),
-                                 "preserve_insertion_order": True})
+    con = duckdb.connect(
+        config={"memory_limit": memoire, "temp_directory": str(tmp), "preserve_insertion_order": True}
+    )
     con.execute("SET VARIABLE seed = ?", [graine])
     n_docteurs = max(60, round(DOCTEURS_ECHELLE_1 * echelle))
     con.execute("SET VARIABLE n_ps = ?", [round(n_docteurs * (1 + AUTRES_PROFESSIONNELS))])
@@ -135,9 +229,11 @@ def generer(out: Path, annees: list[int], echelle: float, graine: int, format: s
     con.execute("SET VARIABLE n_pool_mt = ?", [int(n_pool_mt)])
     con.execute("SET VARIABLE n_pool = ?", [int(n_pool_mt * (1 + PATIENTS_HORS_MT)) + 1])
     con.execute(_sql("02_patients.sql"))
-    progression(f"referentials: {con.execute('SELECT count(*) FROM ps').fetchall()[0][0]:,} practitioners, "
-                f"{con.execute('SELECT count(*) FROM patients').fetchall()[0][0]:,} patients "
-                f"({time.perf_counter() - t0:.1f} s)")
+    progression(
+        f"referentials: {con.execute('SELECT count(*) FROM ps').fetchall()[0][0]:,} practitioners, "
+        f"{con.execute('SELECT count(*) FROM patients').fetchall()[0][0]:,} patients "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
     comptes: dict = {}
     for annee in annees:
         con.execute("SET VARIABLE annee = ?", [annee])
@@ -157,8 +253,10 @@ def generer(out: Path, annees: list[int], echelle: float, graine: int, format: s
             else:
                 chemin = partiel / f"{table}.csv.gz"
                 rel.write_csv(str(chemin), sep=";", header=True, date_format="%d/%m/%Y", compression="gzip")
-                n = con.execute("SELECT count(*) FROM read_csv(?, delim=';', header=true, all_varchar=true)",
-                                [str(chemin)]).fetchall()[0][0]
+                n = con.execute(
+                    "SELECT count(*) FROM read_csv(?, delim=';', header=true, all_varchar=true)",
+                    [str(chemin)],
+                ).fetchall()[0][0]
             comptes[(annee, table)] = n
             progression(f"{annee} {table}: {n:,} rows ({time.perf_counter() - t:.1f} s)")
         shutil.rmtree(dossier, ignore_errors=True)
