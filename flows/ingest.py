@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 from prefect import flow, get_run_logger
 
@@ -110,6 +111,20 @@ def _lecteur(con: duckdb.DuckDBPyConnection, f: Path, table: str, colonnes: list
     return rel
 
 
+def _lots(lecteur, taille: int):
+    """Batches of about ``taille`` rows: DuckDB hands out ~120 000-row batches whatever the size asked, and
+    validation has a fixed cost per call (≈ 0.4 s), so small batches would dominate the ingest."""
+    tampon, n = [], 0
+    for lot in lecteur:
+        tampon.append(lot)
+        n += lot.num_rows
+        if n >= taille:
+            yield pa.Table.from_batches(tampon)
+            tampon, n = [], 0
+    if tampon:
+        yield pa.Table.from_batches(tampon)
+
+
 def _premiere_ligne(e: Exception) -> str:
     texte = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     if "unicode" in str(e).lower() or "utf-8" in str(e).lower() or "utf8" in str(e).lower():
@@ -146,7 +161,7 @@ def ingerer_table(
     ecrivain = quarantaine = None
     defauts: list[pl.DataFrame] = []
     try:
-        lots = iter(res.to_arrow_reader(TAILLE_LOT))
+        lots = _lots(res.to_arrow_reader(TAILLE_LOT), TAILLE_LOT)
         while True:
             try:
                 lot = next(lots)
