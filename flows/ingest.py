@@ -15,7 +15,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -349,13 +349,7 @@ def ingerer(
             )
             if nom == "DA_PRA_R":
                 cab = pl.read_parquet(dossier / "DA_PRA_R.parquet", columns=["PFS_PFS_NUM"])["PFS_PFS_NUM"]
-                ctx = Contexte(
-                    annee=annee,
-                    codes=codes,
-                    codes_specialite=codes_specialite,
-                    cabinets=cab.to_list(),
-                    date_nulle=date_nulle,
-                )
+                ctx = replace(ctx, cabinets=cab.to_list())
         rapport["fin"] = datetime.now().isoformat(timespec="seconds")
         (dossier / "ingest.json").write_text(
             json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8"

@@ -47,6 +47,11 @@ def _rang() -> pa.Field:
     )
 
 
+def _fin(description: str) -> pa.Field:
+    """An end date: last day covered; empty or 01/01/1600 (the SNDS "none") is stored as null."""
+    return pa.Field(nullable=True, description=description, metadata={"fin_periode": True})
+
+
 def _ps(description: str, **metadata) -> pa.Field:
     return pa.Field(str_length={"min_value": 8, "max_value": 8}, description=description, metadata=metadata)
 
@@ -133,9 +138,7 @@ class IR_BEN_R(_Base):
         in_range={"min_value": 1890, "max_value": 2100}, description="Année de naissance"
     )
     BEN_SEX_COD: pl.Int64 = pa.Field(description="Sexe", metadata=_nomenclature("IR_SEX_V", "SEX_COD"))
-    BEN_DCD_DTE: pl.Date = pa.Field(
-        nullable=True, description="Date de décès (null = vivant)", metadata={"fin_periode": True}
-    )
+    BEN_DCD_DTE: pl.Date = _fin("Date de décès (null = vivant)")
 
 
 class IR_MTT_R(_Base):
@@ -145,9 +148,7 @@ class IR_MTT_R(_Base):
     BEN_RNG_GEM: pl.Int64 = _rang()
     MTT_PFS_NUM: pl.String = _ps("N° du cabinet du médecin traitant déclaré")
     MTT_DEP_DTE: pl.Date = pa.Field(description="Début de la déclaration")
-    MTT_FIN_DTE: pl.Date = pa.Field(
-        nullable=True, description="Fin (dernier jour; null = en cours)", metadata={"fin_periode": True}
-    )
+    MTT_FIN_DTE: pl.Date = _fin("Fin (dernier jour; null = en cours)")
 
 
 class IR_IMB_R(_Base):
@@ -159,9 +160,7 @@ class IR_IMB_R(_Base):
         description="Numéro d'ALD", metadata=_nomenclature("IR_ALD_V", "ALD_030_COD")
     )
     IMB_ALD_DTD: pl.Date = pa.Field(description="Début de l'exonération")
-    IMB_ALD_DTF: pl.Date = pa.Field(
-        nullable=True, description="Fin (dernier jour; null = en cours)", metadata={"fin_periode": True}
-    )
+    IMB_ALD_DTF: pl.Date = _fin("Fin (dernier jour; null = en cours)")
 
 
 class IR_ORC_R(_Base):
@@ -173,9 +172,7 @@ class IR_ORC_R(_Base):
         description="Type de contrat complémentaire", metadata=_nomenclature("IR_CTA_V", "BEN_CTA_TYP")
     )
     ORC_DEB_DTE: pl.Date = pa.Field(description="Début du droit")
-    ORC_FIN_DTE: pl.Date = pa.Field(
-        nullable=True, description="Fin du droit (dernier jour)", metadata={"fin_periode": True}
-    )
+    ORC_FIN_DTE: pl.Date = _fin("Fin du droit (dernier jour)")
 
 
 class OPTAM(_Base):
@@ -184,9 +181,7 @@ class OPTAM(_Base):
     PFS_PFS_NUM: pl.String = _ps("N° du cabinet adhérent")
     OPTAM_TYP: pl.String = pa.Field(isin=["OPTAM", "OPTAM_CO"], description="Type d'adhésion")
     ADH_DEB_DTE: pl.Date = pa.Field(description="Début de l'adhésion")
-    ADH_FIN_DTE: pl.Date = pa.Field(
-        nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True}
-    )
+    ADH_FIN_DTE: pl.Date = _fin("Fin (null = en cours)")
 
 
 class ZONAGE(_Base):
@@ -195,9 +190,7 @@ class ZONAGE(_Base):
     COM_INSEE: pl.String = pa.Field(str_length={"min_value": 5, "max_value": 5}, description="Commune INSEE")
     ZONE: pl.String = pa.Field(isin=["ZIP", "ZAC", "HORS"], description="Zone")
     ZON_DEB_DTE: pl.Date = pa.Field(description="Début")
-    ZON_FIN_DTE: pl.Date = pa.Field(
-        nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True}
-    )
+    ZON_FIN_DTE: pl.Date = _fin("Fin (null = en cours)")
 
 
 class SAS_DEPLOIEMENT(_Base):
@@ -212,9 +205,7 @@ class SAS_INSCRIPTIONS(_Base):
 
     PFS_PFS_NUM: pl.String = _ps("N° du cabinet inscrit")
     INS_DEB_DTE: pl.Date = pa.Field(description="Début de l'inscription")
-    INS_FIN_DTE: pl.Date = pa.Field(
-        nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True}
-    )
+    INS_FIN_DTE: pl.Date = _fin("Fin (null = en cours)")
     AGENDA_VISIBLE: pl.Boolean = pa.Field(description="Agenda visible sur la plateforme SAS")
     ORGA_TERRITORIALE: pl.Boolean = pa.Field(description="Participe à une organisation territoriale validée")
 
@@ -244,9 +235,7 @@ class CONTRATS_AAM(_Base):
     PFS_PFS_NUM: pl.String = _ps("N° du cabinet signataire")
     CTR_SIG_DTE: pl.Date = pa.Field(description="Date de signature")
     CTR_OPT: pl.String = pa.Field(isin=["TIERS_TEMPS", "MI_TEMPS", "TEMPS_PLEIN"], description="Option")
-    CTR_FIN_DTE: pl.Date = pa.Field(
-        nullable=True, description="Résiliation (null = en cours)", metadata={"fin_periode": True}
-    )
+    CTR_FIN_DTE: pl.Date = _fin("Résiliation (null = en cours)")
     PAT_IND: pl.String = pa.Field(
         isin=["PATIENTELE_MT", "FILE_ACTIVE"], description="Indicateur de l'objectif"
     )
@@ -279,9 +268,7 @@ class CPTS_CONTRATS(_Base):
     CPTS_ID: pl.String = pa.Field(str_length={"min_value": 1}, description="Identifiant de la CPTS")
     SIG_DTE: pl.Date = pa.Field(description="Signature")
     POPULATION: pl.Int64 = pa.Field(ge=0, description="Population couverte")
-    FIN_DTE: pl.Date = pa.Field(
-        nullable=True, description="Fin (null = en cours)", metadata={"fin_periode": True}
-    )
+    FIN_DTE: pl.Date = _fin("Fin (null = en cours)")
 
 
 class CPTS_MISSIONS(_Base):

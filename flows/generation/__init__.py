@@ -192,9 +192,7 @@ def _referentiels(con: duckdb.DuckDBPyConnection, p: JeuParametres) -> None:
         ("communes_insee", communes_insee),
         ("ancres_mt", ancres),
     ]:
-        con.register(f"{nom}_df", df)
-        con.execute(f"CREATE OR REPLACE TABLE {nom} AS SELECT * FROM {nom}_df")  # noqa: S608 (fixed names)
-        con.unregister(f"{nom}_df")
+        con.register(nom, df)  # the SQL models read these frames by name, without a copy
     con.execute("SET VARIABLE annee_distribution = ?", [ref.year])
 
 
