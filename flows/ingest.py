@@ -29,8 +29,19 @@ from flows.parametres_io import charger_parametres
 from schemas.sources import TABLES, Table
 from transforms.parametres import JeuParametres
 from transforms.validation import Contexte, schema_du_jour, traiter_lot
+from transforms.validation_duckdb import (
+    C,
+    K,
+    compilable,
+    distincts,
+    interdites,
+    listes,
+    plan,
+    relation_controlee,
+)
 
 NOMENCLATURES = Path(__file__).resolve().parent.parent / "data" / "reference" / "nomenclatures"
+SQL = Path(__file__).resolve().parent / "sql"
 TAILLE_LOT = 2_000_000
 ORDRE = ["DA_PRA_R"] + [t for t in TABLES if t != "DA_PRA_R"]
 
@@ -89,7 +100,7 @@ def _lecteur(con: duckdb.DuckDBPyConnection, f: Path, table: str, colonnes: list
         raise ErreurIngest(f"{table}: {f.name} is empty (no header row); deliver the table with its header")
     try:
         if f.suffix == ".parquet":
-            rel = con.sql("SELECT * FROM read_parquet(?)", params=[str(f)])
+            rel = con.sql("SELECT * FROM read_parquet(?, file_row_number = true)", params=[str(f)])
         else:
             rel = con.sql(
                 "SELECT * FROM read_csv(?, delim=';', header=true, all_varchar=true, quote='\"', "
@@ -157,7 +168,80 @@ def ingerer_table(
     colonnes = list(schema.columns)
     rapport = RapportTable(table=table.nom, fichier=f.name, sha256=_sha256(f))
     res = _lecteur(con, f, table.nom, colonnes)
-    sortie = dossier / f"{table.nom}.parquet"
+    # Parquet tables are checked inside DuckDB. A CSV goes through pandera in ordered batches: typing text
+    # in DuckDB costs as much as the batches (measured: 78 s for 45.6 M gzip lines), and the batches give
+    # the row numbers for free.
+    if compilable(schema) and f.suffix == ".parquet":
+        _ingerer_duckdb(res, f, schema, dossier, ctx, con, rapport)
+    else:
+        _ingerer_pandera(res, f, schema, dossier, ctx, rapport)
+    if table.non_vide and rapport.lignes_lues == 0:
+        raise ErreurIngest(f"{table.nom}: {f.name} has no row; an extract of year {ctx.annee} cannot lack it")
+    if table.cle:
+        _dedoublonner(table, dossier / f"{table.nom}.parquet", dossier, rapport, con)
+    part = rapport.lignes_quarantaine / rapport.lignes_lues if rapport.lignes_lues else 0.0
+    if part > seuil:
+        raise ErreurIngest(_message_seuil(rapport, part, seuil, ctx.annee))
+    return rapport
+
+
+def _ingerer_duckdb(
+    res: duckdb.DuckDBPyRelation,
+    f: Path,
+    schema,
+    dossier: Path,
+    ctx: Contexte,
+    con: duckdb.DuckDBPyConnection,
+    rapport: RapportTable,
+) -> None:
+    """Validate and write a Parquet table inside DuckDB, in parallel and within its memory limit: one cheap
+    pass reads the distinct values of the coded columns, one counts the defective rows, one writes the valid
+    rows; only when defects exist, a last one writes them to quarantine."""
+    colonnes = list(schema.columns)
+    try:
+        sources = dict(zip(res.columns, (str(t) for t in res.types), strict=True))
+        con.execute("SET preserve_insertion_order = false")
+        interdits = {
+            li.cle: interdites(li, [v for (v,) in distincts(res, schema, sources, li, csv=False).fetchall()])
+            for li in listes(schema)
+        }
+        p = plan(schema, ctx, sources, interdits, csv=False)
+        r = relation_controlee(res, p, C("file_row_number") + K(1))
+        n, mauvais = r.aggregate(
+            [duckdb.FunctionExpression("count_star"), duckdb.FunctionExpression("count_if", C("__echec"))]
+        ).fetchall()[0]
+        mauvais = mauvais or 0  # count_if over no row is NULL
+        r.filter(~C("__echec")).select(*[C(c) for c in colonnes]).write_parquet(
+            str(dossier / f"{rapport.table}.parquet"), compression="zstd"
+        )
+        if mauvais:
+            (dossier / "quarantaine").mkdir(exist_ok=True)
+            chemin = dossier / "quarantaine" / f"{rapport.table}.parquet"
+            r.filter(C("__echec")).select(
+                *p.brut,
+                C("__ligne").alias("ligne"),
+                C("__motifs").alias("motifs"),
+                C("__defauts").alias("defauts"),
+            ).write_parquet(str(chemin), compression="zstd")
+            resume = con.execute((SQL / "resume_defauts.sql").read_text(), [str(chemin)])
+            cols = [d[0] for d in resume.description]
+            rapport.defauts = [dict(zip(cols, row, strict=True)) for row in resume.fetchall()]
+    except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException) as e:
+        raise ErreurIngest(
+            f"{rapport.table}: {f.name} is unreadable ({_premiere_ligne(e)}); check its format "
+            "(';'-separated UTF-8 CSV with a header, or Parquet)"
+        ) from None
+    finally:
+        con.execute("SET preserve_insertion_order = true")
+    rapport.lignes_lues = n
+    rapport.lignes_quarantaine = mauvais
+    rapport.lignes_retenues = n - mauvais
+
+
+def _ingerer_pandera(res, f: Path, schema, dossier: Path, ctx: Contexte, rapport: RapportTable) -> None:
+    """Validate a table with pandera, batch by batch (tables whose model has checks DuckDB cannot run)."""
+    colonnes = list(schema.columns)
+    sortie = dossier / f"{rapport.table}.parquet"
     ecrivain = quarantaine = None
     defauts: list[pl.DataFrame] = []
     try:
@@ -169,7 +253,7 @@ def ingerer_table(
                 break
             except Exception as e:  # a decoding error deep in the file
                 raise ErreurIngest(
-                    f"{table.nom}: {f.name} is unreadable near row {rapport.lignes_lues + 1} "
+                    f"{rapport.table}: {f.name} is unreadable near row {rapport.lignes_lues + 1} "
                     f"({_premiere_ligne(e)})"
                 ) from None
             brut = pl.from_arrow(lot).select(colonnes)
@@ -183,7 +267,7 @@ def ingerer_table(
                 (dossier / "quarantaine").mkdir(exist_ok=True)
                 if quarantaine is None:
                     quarantaine = pq.ParquetWriter(
-                        dossier / "quarantaine" / f"{table.nom}.parquet",
+                        dossier / "quarantaine" / f"{rapport.table}.parquet",
                         mauvais.to_arrow().schema,
                         compression="zstd",
                     )
@@ -198,20 +282,19 @@ def ingerer_table(
     if ecrivain is None:  # header only
         pl.DataFrame(schema={n: c.dtype.type for n, c in schema.columns.items()}).write_parquet(sortie)
     rapport.defauts = _resume_defauts(defauts)
-    if table.non_vide and rapport.lignes_lues == 0:
-        raise ErreurIngest(f"{table.nom}: {f.name} has no row; an extract of year {ctx.annee} cannot lack it")
-    if table.cle:
-        _dedoublonner(table, sortie, dossier, rapport)
-    part = rapport.lignes_quarantaine / rapport.lignes_lues if rapport.lignes_lues else 0.0
-    if part > seuil:
-        raise ErreurIngest(_message_seuil(rapport, part, seuil, ctx.annee))
-    return rapport
 
 
-def _dedoublonner(table: Table, sortie: Path, dossier: Path, rapport: RapportTable) -> None:
+def _dedoublonner(
+    table: Table, sortie: Path, dossier: Path, rapport: RapportTable, con: duckdb.DuckDBPyConnection
+) -> None:
     """Identical duplicates of a keyed table are kept once; conflicting rows of one key go to quarantine."""
     cle = list(table.cle)
-    dup = pl.scan_parquet(sortie).group_by(cle).agg(pl.len().alias("n")).filter(pl.col("n") > 1).collect()
+    dup = (
+        con.read_parquet(str(sortie))
+        .aggregate([*[C(k) for k in cle], duckdb.FunctionExpression("count_star").alias("n")], ", ".join(cle))
+        .filter(C("n") > K(1))
+        .pl()
+    )
     if dup.is_empty():
         return
     df = pl.read_parquet(sortie)

@@ -14,6 +14,10 @@ import pandera.polars as pa
 import polars as pl
 
 MASQUE = "<masqué>"
+# integers and cents are parsed only from plain decimal text ('1.5', '1e3' or a third decimal are type
+# defects, never rounded); the DuckDB engine (validation_duckdb.py) uses the same patterns
+MOTIF_ENTIER = r"[+-]?[0-9]+"
+MOTIF_MONTANT = r"[+-]?[0-9]+(\.[0-9]{1,2})?"
 COLONNES_DEFAUTS = {"ligne": pl.Int64, "colonne": pl.String, "controle": pl.String, "valeur": pl.String}
 
 
@@ -70,7 +74,11 @@ def _expression(nom: str, dtype: pl.DataType, source: pl.DataType, meta: dict) -
     if meta.get("montant"):
         if source in (pl.Float32, pl.Float64):
             return (c * 100).round(0).cast(pl.Int64, strict=False)
+        if source == pl.String:  # plain decimal text only: a third decimal is a defect, never rounded
+            c = pl.when(c.str.contains(f"^{MOTIF_MONTANT}$")).then(c)
         return (c.cast(pl.Decimal(18, 2), strict=False) * 100).cast(pl.Int64, strict=False)
+    if dtype == pl.Int64 and source == pl.String:
+        return pl.when(c.str.contains(f"^{MOTIF_ENTIER}$")).then(c).cast(pl.Int64, strict=False)
     if dtype == pl.Date and source == pl.String:
         return c.str.to_date("%d/%m/%Y", strict=False)
     if dtype == pl.Boolean and source == pl.String:
@@ -104,7 +112,7 @@ def parser(
         vide = b.is_null() if b.dtype != pl.String else (b.is_null() | (b.str.strip_chars() == ""))
         masque = ~vide & type_[nom].is_null()
         if (col.metadata or {}).get("fin_periode"):
-            masque = masque & ~_est_date_nulle(b, ctx.date_nulle)
+            masque = masque & ~_est_date_nulle(b, ctx.date_nulle).fill_null(False)
         if masque.any():
             valeurs = b.filter(masque).cast(pl.String)
             defauts.append(
@@ -147,6 +155,21 @@ def valider(type_: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int
     )
 
 
+def _valeurs_brutes(d: pl.DataFrame, brut: pl.DataFrame, premiere_ligne: int) -> pl.DataFrame:
+    """Report the value as written in the file ('1e3'), not as parsed (1000.0); masked values stay masked."""
+    if d.is_empty():
+        return d
+    parties = []
+    for (colonne,), g in d.group_by("colonne", maintain_order=True):
+        if colonne in brut.columns:
+            ecrit = brut[colonne].cast(pl.String).gather(g["ligne"] - premiere_ligne)
+            g = g.with_columns(
+                pl.when(pl.col("valeur") == MASQUE).then(pl.col("valeur")).otherwise(ecrit.str.strip_chars())
+            )
+        parties.append(g)
+    return pl.concat(parties)
+
+
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames) if frames else pl.DataFrame(schema=COLONNES_DEFAUTS)
 
@@ -156,7 +179,7 @@ def traiter_lot(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(valid typed rows, defective raw rows with their reasons, defects) of one batch."""
     type_, d_parse = parser(brut, schema, premiere_ligne, ctx)
-    d_check = valider(type_, schema, premiere_ligne)
+    d_check = _valeurs_brutes(valider(type_, schema, premiere_ligne), brut, premiere_ligne)
     defauts = _concat([d_parse, d_check])
     if defauts.is_empty():
         return (

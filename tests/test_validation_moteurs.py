@@ -1,0 +1,156 @@
+"""The two validation engines read the same pandera model and must find the same defects.
+
+Large tables are checked inside DuckDB (transforms/validation_duckdb.py), tables with dataframe-level checks
+by pandera (transforms/validation.py). Hypothesis corrupts cells of valid rows with tricky values and both
+engines must report the same (row, column, check, value) set, and keep the same typed rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flows.ingest import _codes
+from schemas.sources import TABLES
+from transforms.validation import COLONNES_DEFAUTS, Contexte, schema_du_jour, traiter_lot
+from transforms.validation_duckdb import (
+    SEP_CHAMPS,
+    SEP_DEFAUTS,
+    C,
+    compilable,
+    distincts,
+    interdites,
+    listes,
+    plan,
+    relation_controlee,
+)
+
+CODES, CODES_SPE = _codes()
+CTX = Contexte(annee=2025, codes=CODES, codes_specialite=CODES_SPE, cabinets=["75100001", "23100002"])
+
+VALIDES = {
+    "ER_PRS_F": {
+        "BEN_NIR_PSA": "0123456789ABCDEF0",
+        "BEN_RNG_GEM": "1",
+        "EXE_SOI_DTD": "15/03/2025",
+        "FLX_DIS_DTD": "01/04/2025",
+        "PFS_EXE_NUM": "75100001",
+        "PFS_PRE_NUM": "",
+        "PSE_SPE_COD": "1",
+        "PRS_NAT_REF": "1111",
+        "CPL_MAJ_TOP": "0",
+        "DPN_QLF": "0",
+        "PRS_ACT_QTE": "-1",
+        "PRS_PAI_MNT": "-26.50",
+        "PRS_DEP_MNT": "0",
+        "RGM_COD": "95",
+    },
+    "IR_MTT_R": {
+        "BEN_NIR_PSA": "0123456789ABCDEF0",
+        "BEN_RNG_GEM": "1",
+        "MTT_PFS_NUM": "75100001",
+        "MTT_DEP_DTE": "02/01/2019",
+        "MTT_FIN_DTE": "01/01/1600",
+    },
+    "SAS_INSCRIPTIONS": {
+        "PFS_PFS_NUM": "75100001",
+        "INS_DEB_DTE": "01/01/2026",
+        "INS_FIN_DTE": "",
+        "AGENDA_VISIBLE": "true",
+        "ORGA_TERRITORIALE": "0",
+    },
+    "CPTS_MISSIONS": {
+        "CPTS_ID": "CPTS_X",
+        "MISSION": "PARCOURS",
+        "DEB_DTE": "01/07/2024",
+        "TAUX_ATTEINTE": "0.5",
+    },
+}
+PIEGES = [
+    "", " ", "abc", "1.5", "1e3", "12.345", "-3", "7", "01", "2025", "31/02/2025", "01/01/1600", "15/06/2024",
+    "31/12/2025", "1/1/2025", "99999999", "75100001", "0123456789ABCDEF", "true", "FALSE", "2", "1.0", "ZIP",
+]  # fmt: skip
+
+
+def _moteur_pandera(brut: pl.DataFrame, schema) -> tuple[pl.DataFrame, pl.DataFrame]:
+    valides, _, defauts = traiter_lot(brut, schema, 1, CTX)
+    return valides, defauts
+
+
+def _moteur_duckdb(brut: pl.DataFrame, schema) -> tuple[pl.DataFrame, pl.DataFrame]:
+    con = duckdb.connect()
+    src = con.from_arrow(brut.with_row_index("__n", offset=1).to_arrow())
+    sources = dict(zip(src.columns, (str(t) for t in src.types), strict=True))
+    interdits = {
+        li.cle: interdites(li, [v for (v,) in distincts(src, schema, sources, li).fetchall()])
+        for li in listes(schema)
+    }
+    r = relation_controlee(src, plan(schema, CTX, sources, interdits), C("__n")).pl()
+    valides = r.filter(~pl.col("__echec")).sort("__ligne").select(list(schema.columns))
+    defauts = (
+        r.filter(pl.col("__echec"))
+        .select(pl.col("__ligne").cast(pl.Int64).alias("ligne"), pl.col("__defauts").str.split(SEP_DEFAUTS))
+        .explode("__defauts")
+        .select(
+            "ligne",
+            pl.col("__defauts").str.split(SEP_CHAMPS).list.get(0).alias("colonne"),
+            pl.col("__defauts").str.split(SEP_CHAMPS).list.get(1).alias("controle"),
+            pl.col("__defauts").str.split(SEP_CHAMPS).list.get(2).alias("valeur"),
+        )
+    )
+    return valides, defauts.cast(COLONNES_DEFAUTS)
+
+
+def _ensemble(d: pl.DataFrame) -> set[tuple]:
+    # an absent value (not_nullable) is null for pandera, empty text for DuckDB
+    return set(d.with_columns(pl.col("valeur").fill_null("")).iter_rows())
+
+
+@pytest.mark.parametrize("table", sorted(VALIDES))
+def test_the_model_compiles_to_duckdb(table):
+    assert compilable(schema_du_jour(TABLES[table].modele, CTX))
+
+
+def test_a_dataframe_level_check_keeps_pandera():
+    assert not compilable(schema_du_jour(TABLES["DA_PRA_R"].modele, CTX))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+@pytest.mark.parametrize("table", sorted(VALIDES))
+def test_both_engines_find_the_same_defects(table, data):
+    schema = schema_du_jour(TABLES[table].modele, CTX)
+    colonnes = list(VALIDES[table])
+    n = data.draw(st.integers(1, 6))
+    lignes = []
+    for _ in range(n):
+        ligne = dict(VALIDES[table])
+        for col in data.draw(st.lists(st.sampled_from(colonnes), max_size=3, unique=True)):
+            ligne[col] = data.draw(st.sampled_from(PIEGES))
+        lignes.append(ligne)
+    brut = pl.DataFrame(lignes, schema=dict.fromkeys(colonnes, pl.String))
+    v_pa, d_pa = _moteur_pandera(brut, schema)
+    v_dk, d_dk = _moteur_duckdb(brut, schema)
+    assert _ensemble(d_dk) == _ensemble(d_pa)
+    assert v_dk.equals(v_pa)
+
+
+def test_typed_parquet_sources_are_checked_the_same_way():
+    """A Parquet extract arrives typed: decimals in euros, dates as dates; checks still apply."""
+    schema = schema_du_jour(TABLES["ER_PRS_F"].modele, CTX)
+    brut = pl.DataFrame([VALIDES["ER_PRS_F"]] * 3).with_columns(
+        pl.Series("EXE_SOI_DTD", [date(2025, 3, 15), date(2024, 12, 31), date(2025, 12, 31)]),
+        pl.Series("FLX_DIS_DTD", [date(2025, 4, 1)] * 3),
+        pl.Series("PRS_PAI_MNT", ["-26.50", "0.01", "1234567.89"]).cast(pl.Decimal(12, 2)),
+        pl.Series("PRS_DEP_MNT", ["0", "0", "0"]).cast(pl.Decimal(12, 2)),
+        *[pl.col(c).cast(pl.Int64) for c in ["BEN_RNG_GEM", "PSE_SPE_COD", "PRS_NAT_REF", "CPL_MAJ_TOP"]],
+        *[pl.col(c).cast(pl.Int64) for c in ["DPN_QLF", "PRS_ACT_QTE", "RGM_COD"]],
+    )
+    valides, defauts = _moteur_duckdb(brut, schema)
+    assert defauts.select("ligne", "colonne", "controle").rows() == [(2, "EXE_SOI_DTD", "dans l'année 2025")]
+    assert valides["PRS_PAI_MNT"].to_list() == [-2650, 123456789]
