@@ -124,9 +124,11 @@ class DA_PRA_R(_Base):
     )
 
     @pa.dataframe_check
-    def categorie_du_numero(cls, df: pl.LazyFrame) -> pl.LazyFrame:
+    def categorie_du_numero(cls, data) -> pl.LazyFrame:
         """PFS_CAT_COD equals the 3rd character of the PS number (rules.md §0)."""
-        return df.select(pl.col("PFS_PFS_NUM").str.slice(2, 1) == pl.col("PFS_CAT_COD").cast(pl.String))
+        return data.lazyframe.select(
+            pl.col("PFS_PFS_NUM").str.slice(2, 1) == pl.col("PFS_CAT_COD").cast(pl.String)
+        )
 
 
 class IR_BEN_R(_Base):

@@ -143,6 +143,14 @@ def valider(type_: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int
     except pa.errors.SchemaErrors as e:
         fc = e.failure_cases
     secrets = colonnes_patient(schema)
+    sans_ligne = fc.filter(pl.col("index").is_null())
+    if sans_ligne.height:  # a check that could not run, or a schema-level failure: never drop it silently
+        raise ValueError(
+            "validation could not run: "
+            + "; ".join(
+                f"{r['check']}: {str(r['failure_case'])[:200]}" for r in sans_ligne.head(5).to_dicts()
+            )
+        )
     fc = fc.filter(pl.col("index").is_not_null())
     return fc.select(
         (pl.col("index").cast(pl.Int64) + premiere_ligne).alias("ligne"),

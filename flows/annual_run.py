@@ -1,0 +1,320 @@
+"""The annual run of reference year N: lake → DuckDB models → rules → validated payment file (outputs.md).
+
+A run writes a new folder ``<out>/<N>-<timestamp>-<id>`` under a temporary name, validates every output
+against its pandera model, writes the manifest last, then renames the folder: a crash or a failed check
+leaves no published folder and never touches an earlier one. The national percentiles of N are also kept in
+the lake (``<lake>/derives/percentiles/annee=N.parquet``, replaced atomically) for the rules of later years.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.ingest import NOMENCLATURES, ingerer
+from flows.parametres_io import charger_parametres
+from schemas.sorties import Justificatifs, schema_paiements
+from schemas.sources import TABLES
+from transforms.modeles import MODELES, TABLES_LUES, sql, variables
+from transforms.paiements import COLONNES_PAIEMENTS, justificatifs, lignes_forfait, totaux_de_controle
+from transforms.parametres import JeuParametres
+from transforms.rules.forfait_ame import forfait_ame
+from transforms.rules.forfait_ipa import forfait_ipa
+from transforms.rules.forfait_msu import forfait_msu
+from transforms.rules.forfait_sas import forfait_sas
+
+REGLES = (
+    ("forfait_ame", forfait_ame),
+    ("forfait_ipa", forfait_ipa),
+    ("forfait_sas", forfait_sas),
+    ("forfait_msu", forfait_msu),
+)
+
+
+class ErreurRun(Exception):
+    """The run cannot go on (a year missing from the lake, an output failing its checks…)."""
+
+
+@dataclass(frozen=True)
+class Chemins:
+    lake: Path
+    out: Path
+    travail: Path  # the run folder under its temporary name
+
+
+def dossier_annee(lake: Path, annee: int) -> Path:
+    d = lake / f"annee={annee}"
+    if not d.exists():
+        raise ErreurRun(
+            f"year {annee} is not in the lake {lake}: ingest it first "
+            f"(forfaits ingest --extract DIR --year {annee} --lake {lake}) or pass --extract to the run"
+        )
+    return d
+
+
+def _table_vide(nom: str, dossier: Path) -> Path:
+    """An empty Parquet file with the model's columns, for a table an extract may lack."""
+    schema = TABLES[nom].modele.to_schema()
+    f = dossier / f"{nom}.parquet"
+    pl.DataFrame(schema={n: c.dtype.type for n, c in schema.columns.items()}).write_parquet(f)
+    return f
+
+
+def calculer_modeles(
+    lake: Path, annee: int, p: JeuParametres, travail: Path, memoire: str = "8GB", journal=None
+) -> dict[str, Path]:
+    """Run the DuckDB models of year N; write ``activite_medecins`` and ``percentiles`` to ``travail``."""
+    log = journal or (lambda m: None)
+    source = dossier_annee(lake, annee)
+    vides = travail / ".vides"
+    vides.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        config={
+            "memory_limit": memoire,
+            "temp_directory": str(travail / ".duckdb_tmp"),
+            "threads": os.cpu_count(),
+        }
+    )
+    try:
+        con.execute("SET enable_progress_bar = false")
+        valeurs = variables(p, annee) | {"ref_IR_NAT_V": str(NOMENCLATURES / "IR_NAT_V.csv")}
+        for t in TABLES_LUES:
+            f = source / f"{t}.parquet"
+            valeurs[f"t_{t}"] = str(f if f.exists() else _table_vide(t, vides))
+        for nom, v in valeurs.items():
+            con.execute("SET VARIABLE " + nom + " = ?", [v])  # names are ours (transforms/modeles.py)
+        for m in MODELES:
+            t0 = time.perf_counter()
+            con.sql(sql(m)).to_table(m)
+            n = con.table(m).aggregate("count(*)").fetchall()[0][0]
+            log(f"model {m}: {n:,} rows ({time.perf_counter() - t0:.1f} s)")
+        sorties = {}
+        for m in ("activite_medecins", "percentiles"):
+            sorties[m] = travail / f"{m}.parquet"
+            con.table(m).write_parquet(str(sorties[m]))
+        return sorties
+    finally:
+        con.close()
+        shutil.rmtree(vides, ignore_errors=True)
+        shutil.rmtree(travail / ".duckdb_tmp", ignore_errors=True)
+
+
+def appliquer_regles(
+    activite: pl.DataFrame, p: JeuParametres, annee: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(payment lines, justifications) of the yearly forfaits §2–5 for year N."""
+    mm, jj = (int(x) for x in str(p.a("commun", "echeance_forfaits_annuels", date(annee, 1, 1))).split("-"))
+    echeance = date(annee + 1, mm, jj)
+    lignes, justifs = [], []
+    for _, regle in REGLES:
+        r = regle(activite, p, annee)
+        lignes.append(lignes_forfait(r, echeance))
+        justifs.append(justificatifs(r))
+    paiements = pl.concat(lignes).sort("dispositif", "beneficiaire_id", "echeance")
+    return paiements, pl.concat(justifs)
+
+
+def montants_permis(p: JeuParametres, annee: int) -> dict[str, list[int]]:
+    """Amounts a FORFAIT line may carry for year N, read from the parameters (checked on the output)."""
+    d = date(annee, 1, 1)
+    permis: dict[str, list[int]] = {}
+    if p.a("forfait_ame", "en_vigueur", d):
+        permis["FORFAIT_AME"] = [int(p.a("forfait_ame", "montant_centimes", d))]
+    if p.a("forfait_ipa", "en_vigueur", d):
+        permis["FORFAIT_IPA"] = [int(x["montant_centimes"]) for x in p.a("forfait_ipa", "paliers", d)]
+    if p.a("forfait_sas", "en_vigueur", d):
+        permis["FORFAIT_SAS"] = [int(p.a("forfait_sas", "montant_centimes", d))]
+    if p.a("forfait_msu", "en_vigueur", d):
+        permis["FORFAIT_MSU"] = [
+            int(p.a("forfait_msu", "montant_zip_centimes", d)),
+            int(p.a("forfait_msu", "montant_hors_zip_centimes", d)),
+        ]
+    return permis
+
+
+def _sha256(f: Path) -> str:
+    h = hashlib.sha256()
+    with f.open("rb") as fh:
+        for bloc in iter(lambda: fh.read(1 << 22), b""):
+            h.update(bloc)
+    return h.hexdigest()
+
+
+def _version() -> str:
+    try:
+        v = metadata.version("forfaits")
+    except metadata.PackageNotFoundError:
+        v = "0+inconnu"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        return f"{v}+{commit}"
+    except (OSError, subprocess.SubprocessError):
+        return v
+
+
+def ecrire_sorties(
+    paiements: pl.DataFrame,
+    justifs: pl.DataFrame,
+    p: JeuParametres,
+    annee: int,
+    lake: Path,
+    travail: Path,
+    run_id: str,
+) -> dict:
+    """Validate and write the outputs of outputs.md into ``travail``; the manifest is written last."""
+    schema_paiements(montants_permis(p, annee), annee).validate(paiements, lazy=True)
+    Justificatifs.validate(justifs, lazy=True)
+    paiements = paiements.select(list(COLONNES_PAIEMENTS))
+    paiements.write_parquet(travail / "paiements.parquet")
+    with (travail / "paiements.csv").open("w", encoding="utf-8", newline="") as fh:
+        paiements.write_csv(fh, separator=";", date_format="%d/%m/%Y")
+    justifs.write_parquet(travail / "justificatifs.parquet")
+    ingest = json.loads((dossier_annee(lake, annee) / "ingest.json").read_text(encoding="utf-8"))
+    totaux = totaux_de_controle(paiements)
+    manifest = {
+        "run_id": run_id,
+        "cree_le": datetime.now().isoformat(timespec="seconds"),
+        "annee_reference": annee,
+        "annee_versement": annee + 1,
+        "version_code": _version(),
+        "parametres": {"empreinte": p.empreinte, "fichiers": p.fichiers},
+        "entrees": {
+            nom: {
+                "fichier": t.get("fichier"),
+                "sha256": t.get("sha256"),
+                "lignes_lues": t.get("lignes_lues"),
+                "lignes_quarantaine": t.get("lignes_quarantaine"),
+            }
+            for nom, t in ingest["tables"].items()
+            if not t.get("absente")
+        },
+        "sorties": {
+            f.name: {"sha256": _sha256(f), "lignes": pl.scan_parquet(f).select(pl.len()).collect().item()}
+            for f in sorted(travail.glob("*.parquet"))
+        },
+        "totaux_de_controle": totaux,
+        "total": {"nb_lignes": paiements.height, "somme_centimes": int(paiements["montant_centimes"].sum())},
+    }
+    manifest["sorties"]["paiements.csv"] = {
+        "sha256": _sha256(travail / "paiements.csv"),
+        "lignes": paiements.height,
+    }
+    (travail / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return manifest
+
+
+def publier(travail: Path, out: Path, nom: str) -> Path:
+    """Rename the checked run folder to its final name (atomic on one file system)."""
+    cible = out / nom
+    os.replace(travail, cible)
+    return cible
+
+
+def executer(
+    annee: int,
+    lake: Path,
+    out: Path,
+    extract: Path | None = None,
+    parametres: JeuParametres | None = None,
+    memoire: str = "8GB",
+    journal: Callable[[str], None] | None = None,
+    etape: Callable | None = None,
+) -> dict:
+    """The annual run of year N without Prefect (the flow below wraps the same steps as tasks)."""
+    log = journal or (lambda m: None)
+    lancer = etape or (lambda fn, *a, **k: fn(*a, **k))
+    p = parametres or charger_parametres()
+    lake, out = Path(lake), Path(out)
+    if extract is not None:
+        lancer(ingerer, Path(extract), annee, lake, p, journal=log)
+    dossier_annee(lake, annee)
+    out.mkdir(parents=True, exist_ok=True)
+    run_id = f"{annee}-{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    travail = out / f".tmp-{run_id}"
+    travail.mkdir()
+    try:
+        sorties = lancer(calculer_modeles, lake, annee, p, travail, memoire, log)
+        _garder_percentiles(lake, annee, sorties["percentiles"])
+        activite = pl.read_parquet(sorties["activite_medecins"])
+        paiements, justifs = appliquer_regles(activite, p, annee)
+        manifest = lancer(ecrire_sorties, paiements, justifs, p, annee, lake, travail, run_id)
+        dossier = lancer(publier, travail, out, run_id)
+    except BaseException:
+        shutil.rmtree(travail, ignore_errors=True)
+        raise
+    log(f"run {run_id}: {manifest['total']['nb_lignes']:,} payment lines published in {dossier}")
+    return {"dossier": str(dossier), **{k: manifest[k] for k in ("run_id", "totaux_de_controle", "total")}}
+
+
+def _garder_percentiles(lake: Path, annee: int, f: Path) -> None:
+    cible = lake / "derives" / "percentiles" / f"annee={annee}.parquet"
+    cible.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cible.with_name(f".{cible.name}.{uuid.uuid4().hex}")
+    shutil.copyfile(f, tmp)
+    os.replace(tmp, cible)
+
+
+def dernier_run(out: Path, annee: int) -> Path:
+    runs = sorted(d for d in Path(out).glob(f"{annee}-*") if (d / "manifest.json").exists())
+    if not runs:
+        raise ErreurRun(
+            f"no published run of year {annee} under {out}: run forfaits run --year {annee} first"
+        )
+    return runs[-1]
+
+
+@flow(name="annual_run", log_prints=False)
+def annual_run(
+    annee: int,
+    lake: str,
+    out: str,
+    extract: str | None = None,
+    overlay: str | None = None,
+    memoire: str = "8GB",
+) -> dict:
+    """Prefect flow of the annual run; the year N is the partition key (a backfill re-runs years)."""
+    logger = get_run_logger()
+    taches = {
+        ingerer: task(ingerer, name="ingest", cache_policy=NO_CACHE),
+        calculer_modeles: task(calculer_modeles, name="models", cache_policy=NO_CACHE),
+        ecrire_sorties: task(ecrire_sorties, name="outputs", cache_policy=NO_CACHE),
+        publier: task(publier, name="publish", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5),
+    }
+
+    def etape(fn, *a, **k):
+        return taches[fn](*a, **k)
+
+    return executer(
+        annee,
+        Path(lake),
+        Path(out),
+        Path(extract) if extract else None,
+        charger_parametres(overlay=Path(overlay) if overlay else None),
+        memoire,
+        journal=logger.info,
+        etape=etape,
+    )

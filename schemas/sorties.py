@@ -1,0 +1,114 @@
+"""pandera models of the outputs (outputs.md): the payment file and the justifications.
+
+``schema_paiements`` adds what depends on the run: the allowed amounts of each dispositif for year N (read
+from the parameters by the caller) and the year of payment.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+DISPOSITIFS = [
+    "FORFAIT_AME",
+    "FORFAIT_IPA",
+    "FORFAIT_SAS",
+    "FORFAIT_MSU",
+    "AIDE_ASSISTANT_MEDICAL",
+    "FORFAIT_MEDECIN_TRAITANT",
+    "AIDE_PERTE_ACTIVITE_COVID",
+    "FINANCEMENT_CPTS",
+]
+NATURES = ["FORFAIT", "ECHEANCE", "ACOMPTE", "SOLDE", "REGULARISATION"]
+NATURES_SIGNEES = ["SOLDE", "REGULARISATION"]  # may be negative (recovery)
+
+
+class Paiements(pa.DataFrameModel):
+    """One row per installment to execute (payment file of reference year N, paid in N+1)."""
+
+    id_ligne: pl.String = pa.Field(
+        unique=True, str_length=32, description="SHA-256 (32 hex) of the business key"
+    )
+    annee_reference: pl.Int64 = pa.Field(description="N")
+    annee_versement: pl.Int64 = pa.Field(description="N+1")
+    dispositif: pl.String = pa.Field(isin=DISPOSITIFS, description="Dispositif")
+    beneficiaire_type: pl.String = pa.Field(isin=["PS", "CPTS"], description="PS (doctor) or CPTS")
+    beneficiaire_id: pl.String = pa.Field(str_length={"min_value": 1}, description="STA_PFS_NUM or CPTS id")
+    nature_versement: pl.String = pa.Field(isin=NATURES, description="Nature of the installment")
+    echeance: pl.Date = pa.Field(description="Due date, in N+1")
+    montant_centimes: pl.Int64 = pa.Field(description="Cents; > 0 except SOLDE and REGULARISATION")
+    reference_contrat: pl.String = pa.Field(
+        nullable=True, description="Contract number (contract-based aids)"
+    )
+
+    class Config:
+        strict = True
+        unique = [
+            "beneficiaire_type",
+            "beneficiaire_id",
+            "dispositif",
+            "annee_reference",
+            "nature_versement",
+            "echeance",
+            "reference_contrat",
+        ]
+
+    @pa.dataframe_check
+    def versement_en_n_plus_1(cls, data) -> pl.LazyFrame:
+        """annee_versement = N+1 and every echeance falls in it."""
+        return data.lazyframe.select(
+            (pl.col("annee_versement") == pl.col("annee_reference") + 1)
+            & (pl.col("echeance").dt.year() == pl.col("annee_versement"))
+        )
+
+    @pa.dataframe_check
+    def montant_positif_sauf_solde(cls, data) -> pl.LazyFrame:
+        """Amounts are > 0, except SOLDE and REGULARISATION lines (recoveries)."""
+        return data.lazyframe.select(
+            (pl.col("montant_centimes") > 0) | pl.col("nature_versement").is_in(NATURES_SIGNEES)
+        )
+
+
+def schema_paiements(montants_permis: dict[str, list[int]], annee: int) -> pa.DataFrameSchema:
+    """The payment model plus the run's checks: the year N and, for dispositifs with a closed list of
+    amounts (FORFAIT lines of the yearly forfaits), the amounts the parameters allow for N."""
+    schema = Paiements.to_schema()
+    checks = list(schema.checks)
+    checks.append(
+        pa.Check(
+            lambda d: d.lazyframe.select(pl.col("annee_reference") == annee),
+            error=f"annee_reference = {annee}",
+        )
+    )
+    for dispositif, montants in sorted(montants_permis.items()):
+        checks.append(
+            pa.Check(
+                lambda d, disp=dispositif, m=tuple(montants): d.lazyframe.select(
+                    (pl.col("dispositif") != disp)
+                    | (pl.col("nature_versement") != "FORFAIT")
+                    | pl.col("montant_centimes").is_in(list(m))
+                ),
+                error=f"{dispositif}: montant ∈ {sorted(montants)}",
+            )
+        )
+    return pa.DataFrameSchema(
+        columns=schema.columns, checks=checks, strict=schema.strict, unique=schema.unique, name=schema.name
+    )
+
+
+class Justificatifs(pa.DataFrameModel):
+    """One row per (beneficiary, dispositif) evaluated, eligible or not."""
+
+    annee_reference: pl.Int64 = pa.Field(description="N")
+    dispositif: pl.String = pa.Field(isin=DISPOSITIFS, description="Dispositif")
+    beneficiaire_type: pl.String = pa.Field(isin=["PS", "CPTS"], description="PS or CPTS")
+    beneficiaire_id: pl.String = pa.Field(description="STA_PFS_NUM or CPTS id")
+    en_vigueur: pl.Boolean = pa.Field(description="The rule exists for year N")
+    est_eligible: pl.Boolean = pa.Field(description="Every condition of the rule holds")
+    montant_centimes: pl.Int64 = pa.Field(ge=0, description="Yearly amount computed, cents")
+    criteres_non_remplis: pl.List(pl.String) = pa.Field(description="Conditions that do not hold")
+    detail: pl.String = pa.Field(description="JSON: every value measured and every condition")
+
+    class Config:
+        strict = True
+        unique = ["annee_reference", "dispositif", "beneficiaire_type", "beneficiaire_id"]

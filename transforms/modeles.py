@@ -1,0 +1,72 @@
+"""The DuckDB models of the annual run (transforms/sql/, one per file) and the variables they read.
+
+Models are SELECT statements run in this order, each stored as a table named after its file; they read the
+lake through ``getvariable('t_<TABLE>')`` and every figure through a variable set here from the dated
+parameters (no literal of a legal text in SQL). Pure: builds names and values, runs nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from transforms.parametres import JeuParametres
+
+DOSSIER_SQL = Path(__file__).resolve().parent / "sql"
+MODELES = (
+    "stg_natures",
+    "stg_cabinets",
+    "int_medecins",
+    "int_activite",
+    "int_patientele_mt",
+    "int_orientations_ipa",
+    "int_sas",
+    "int_msu",
+    "activite_medecins",
+    "percentiles",
+)
+TABLES_LUES = (
+    "DA_PRA_R",
+    "ER_PRS_F",
+    "IR_BEN_R",
+    "IR_MTT_R",
+    "OPTAM",
+    "ZONAGE",
+    "ORIENTATIONS_IPA",
+    "SAS_DEPLOIEMENT",
+    "SAS_INSCRIPTIONS",
+    "MSU_DECLARATIONS",
+)
+
+
+def variables(p: JeuParametres, annee: int) -> dict[str, object]:
+    """The values the models read with ``getvariable``, in force on 1 January of ``annee``."""
+    d = date(annee, 1, 1)
+
+    def c(nom: str):
+        return p.a("commun", nom, d)
+
+    percentiles = [int(x) for x in c("percentiles")]
+    return {
+        "annee": annee,
+        "debut": date(annee, 1, 1),
+        "fin": date(annee, 12, 31),
+        "cat_medecin": int(c("pfs_cat_cod_medecin")),
+        "exc_liberal": [int(x) for x in c("exc_exc_nat_liberal")],
+        "cnv_conventionne": [int(x) for x in c("cnv_cnv_cod_conventionne")],
+        "cnv_secteur_1": [int(x) for x in c("cnv_cnv_cod_secteur_1")],
+        "cnv_secteur_2": [int(x) for x in c("cnv_cnv_cod_secteur_2")],
+        "generalistes": [int(x) for x in c("specialites_generalistes")],
+        "nat_rgt_actes": [int(x) for x in c("prs_nat_rgt_actes_medicaux")],
+        "nat_rgt_ccam": [int(x) for x in c("prs_nat_rgt_ccam")],
+        "cpl_max": int(c("cpl_maj_top_max_acte_de_base")),
+        "dpn_info": int(c("dpn_qlf_pour_information")),
+        "rgm_ame": [int(x) for x in c("rgm_cod_ame")],
+        "percentiles": percentiles,
+        "quantiles": [x / 100 for x in percentiles],
+        "effectif_min": int(c("effectif_minimal_secret_statistique")),
+    }
+
+
+def sql(modele: str) -> str:
+    return (DOSSIER_SQL / f"{modele}.sql").read_text(encoding="utf-8")

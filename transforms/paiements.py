@@ -1,0 +1,106 @@
+"""From the rules' results to the output contract (outputs.md): payment lines, justifications, totals.
+
+Pure: frames in, frames out. ``id_ligne`` is the SHA-256 of the business key, so the same inputs give the
+same ids on every run and machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import polars as pl
+
+CLE_METIER = [
+    "beneficiaire_type",
+    "beneficiaire_id",
+    "dispositif",
+    "annee_reference",
+    "nature_versement",
+    "echeance",
+    "reference_contrat",
+]
+COLONNES_PAIEMENTS = {
+    "id_ligne": pl.String,
+    "annee_reference": pl.Int64,
+    "annee_versement": pl.Int64,
+    "dispositif": pl.String,
+    "beneficiaire_type": pl.String,
+    "beneficiaire_id": pl.String,
+    "nature_versement": pl.String,
+    "echeance": pl.Date,
+    "montant_centimes": pl.Int64,
+    "reference_contrat": pl.String,
+}
+COLONNES_JUSTIFICATIFS = {
+    "annee_reference": pl.Int64,
+    "dispositif": pl.String,
+    "beneficiaire_type": pl.String,
+    "beneficiaire_id": pl.String,
+    "en_vigueur": pl.Boolean,
+    "est_eligible": pl.Boolean,
+    "montant_centimes": pl.Int64,
+    "criteres_non_remplis": pl.List(pl.String),
+    "detail": pl.String,  # JSON object: every measured value and every critere_* of the rule
+}
+
+
+def id_ligne(cle: tuple) -> str:
+    """Deterministic id of a business key: SHA-256 of its fields, '|'-joined (None → empty)."""
+    texte = "|".join("" if v is None else (v.isoformat() if isinstance(v, date) else str(v)) for v in cle)
+    return hashlib.sha256(texte.encode("utf-8")).hexdigest()[:32]
+
+
+def avec_ids(lignes: pl.DataFrame) -> pl.DataFrame:
+    ids = [id_ligne(k) for k in lignes.select(CLE_METIER).iter_rows()]
+    return lignes.with_columns(pl.Series("id_ligne", ids, pl.String)).select(list(COLONNES_PAIEMENTS))
+
+
+def lignes_forfait(resultat: pl.DataFrame, echeance: date) -> pl.DataFrame:
+    """One FORFAIT line per eligible doctor with an amount, due on ``echeance`` (in N+1)."""
+    payes = resultat.filter(pl.col("est_eligible") & (pl.col("montant_centimes") > 0))
+    lignes = payes.select(
+        pl.col("annee_reference").cast(pl.Int64),
+        (pl.col("annee_reference") + 1).cast(pl.Int64).alias("annee_versement"),
+        "dispositif",
+        pl.lit("PS").alias("beneficiaire_type"),
+        pl.col("ps").alias("beneficiaire_id"),
+        pl.lit("FORFAIT").alias("nature_versement"),
+        pl.lit(echeance).alias("echeance"),
+        pl.col("montant_centimes").cast(pl.Int64),
+        pl.lit(None, pl.String).alias("reference_contrat"),
+    )
+    return avec_ids(lignes)
+
+
+def justificatifs(resultat: pl.DataFrame) -> pl.DataFrame:
+    """One row per (doctor, dispositif) evaluated: outcome, failed conditions, every value read (JSON)."""
+    criteres = [c for c in resultat.columns if c.startswith("critere_")]
+    details = [c for c in resultat.columns if c not in ("ps", "annee_reference", "dispositif")]
+    if criteres:
+        non_remplis = pl.concat_list(
+            [pl.when(~pl.col(c)).then(pl.lit(c.removeprefix("critere_"))) for c in criteres]
+        ).list.drop_nulls()
+    else:
+        non_remplis = pl.lit([], pl.List(pl.String))
+    return resultat.select(
+        pl.col("annee_reference").cast(pl.Int64),
+        "dispositif",
+        pl.lit("PS").alias("beneficiaire_type"),
+        pl.col("ps").alias("beneficiaire_id"),
+        "en_vigueur",
+        "est_eligible",
+        pl.col("montant_centimes").cast(pl.Int64),
+        non_remplis.alias("criteres_non_remplis"),
+        pl.struct(details).struct.json_encode().alias("detail"),
+    )
+
+
+def totaux_de_controle(paiements: pl.DataFrame) -> list[dict]:
+    """Line count and sum of cents per (dispositif, nature_versement)."""
+    return (
+        paiements.group_by("dispositif", "nature_versement")
+        .agg(pl.len().alias("nb_lignes"), pl.col("montant_centimes").sum().alias("somme_centimes"))
+        .sort("dispositif", "nature_versement")
+        .to_dicts()
+    )

@@ -1,0 +1,59 @@
+"""What every yearly forfait shares: the frame of results, the in-force check, the due date.
+
+A rule takes ``activite_medecins`` (one row per doctor of year N, transforms/sql/activite_medecins.sql) and
+returns one row per doctor evaluated: the measured values it read, one ``critere_*`` boolean per condition of
+its text, ``est_eligible`` and ``montant_centimes``. The justification and the payment lines are built from
+that frame (transforms/paiements.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+import polars as pl
+
+from transforms.parametres import JeuParametres
+
+COLONNES_COMMUNES = ["ps", "annee_reference", "dispositif", "en_vigueur", "est_eligible", "montant_centimes"]
+
+
+def en_vigueur(p: JeuParametres, dispositif: str, annee: int) -> bool:
+    """The rule exists for year N when its ``en_vigueur`` flag holds on 1 January N."""
+    return bool(p.a(dispositif, "en_vigueur", date(annee, 1, 1)))
+
+
+def pas_en_vigueur(activite: pl.DataFrame, dispositif: str, annee: int) -> pl.DataFrame:
+    """Every doctor, with the one reason the rule gives nothing: it does not exist for year N."""
+    return activite.select(
+        "ps",
+        pl.lit(annee).alias("annee_reference"),
+        pl.lit(dispositif).alias("dispositif"),
+        pl.lit(False).alias("en_vigueur"),
+        pl.lit(False).alias("est_eligible"),
+        pl.lit(0, pl.Int64).alias("montant_centimes"),
+    )
+
+
+def resultat(
+    df: pl.DataFrame, dispositif: str, annee: int, mesures: list[str], montant: pl.Expr
+) -> pl.DataFrame:
+    """Common shape: ``est_eligible`` = every ``critere_*`` holds; amount 0 when not eligible."""
+    criteres = [c for c in df.columns if c.startswith("critere_")]
+    eligible = pl.all_horizontal(criteres)
+    return df.select(
+        "ps",
+        pl.lit(annee).alias("annee_reference"),
+        pl.lit(dispositif).alias("dispositif"),
+        pl.lit(True).alias("en_vigueur"),
+        eligible.alias("est_eligible"),
+        pl.when(eligible).then(montant).otherwise(0).cast(pl.Int64).alias("montant_centimes"),
+        *mesures,
+        *criteres,
+    )
+
+
+def fraction(part: float | str) -> tuple[int, int]:
+    """A share of a parameter file (0.02) as an exact fraction (1, 50), to compare counts in integers."""
+    f = Fraction(str(part))
+    return f.numerator, f.denominator

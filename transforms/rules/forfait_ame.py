@@ -1,0 +1,46 @@
+"""Forfait patientèle AME.
+
+Règle (seed 001_cf782d94935862d6.txt, paragraphe sur la patientèle AME et ligne « Prise en charge patientèle
+bénéficiaire de l'AME » du tableau ; rules.md §2) : à compter du 1er janvier 2025, un médecin généraliste
+conventionné dont les actes réalisés pour des patients à l'AME représentent plus de 2 % de ses actes de
+l'année perçoit un forfait annuel de 500 €, versé en N+1.
+Paramètres : data/parameters/forfait_ame.yaml (en_vigueur, seuil_part_actes_ame, montant_centimes) et
+commun.yaml (champ, généralistes, régimes AME, natures d'actes).
+Non modélisé / choix : exactement 2 % n'est pas « supérieur à 2 % » ; un médecin sans acte en N n'a pas de
+part d'actes AME (il n'est pas éligible) ; actes = somme nette des quantités (annulations déduites).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from transforms.parametres import JeuParametres
+from transforms.rules.commun import en_vigueur, fraction, pas_en_vigueur, resultat
+
+DISPOSITIF = "FORFAIT_AME"
+
+
+def forfait_ame(activite: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
+    """One row per doctor of ``activite_medecins`` → same grain, critere_* columns, est_eligible, montant."""
+    if not en_vigueur(p, "forfait_ame", annee):
+        return pas_en_vigueur(activite, DISPOSITIF, annee)
+    d = date(annee, 1, 1)
+    num, den = fraction(p.a("forfait_ame", "seuil_part_actes_ame", d))
+    # compared in integers: nb_actes_ame / nb_actes > num / den, exact at 2 % (no float rounding)
+    part = pl.when(pl.col("nb_actes") > 0).then(pl.col("nb_actes_ame") / pl.col("nb_actes"))
+    df = activite.with_columns(
+        part.alias("part_actes_ame"),
+        pl.col("est_dans_champ").alias("critere_dans_champ"),
+        pl.col("est_generaliste").alias("critere_generaliste"),
+        (pl.col("nb_actes") > 0).alias("critere_actes"),
+        (pl.col("nb_actes_ame") * den > pl.col("nb_actes") * num).alias("critere_part_actes_ame"),
+    )
+    return resultat(
+        df,
+        DISPOSITIF,
+        annee,
+        ["specialite", "nb_actes", "nb_actes_ame", "part_actes_ame"],
+        pl.lit(int(p.a("forfait_ame", "montant_centimes", d))),
+    )

@@ -1,0 +1,6 @@
+-- grain: one row per prestation nature code (IR_NAT_V), with its regroupement (PRS_NAT_RGT)
+SELECT
+    CAST(PRS_NAT AS BIGINT) AS prs_nat,
+    CAST(PRS_NAT_RGT AS BIGINT) AS prs_nat_rgt
+FROM read_csv(getvariable('ref_IR_NAT_V'), delim = ';', header = true, all_varchar = true)
+WHERE PRS_NAT_RGT IS NOT NULL AND PRS_NAT_RGT <> ''
