@@ -1,4 +1,4 @@
-"""Command line: ``forfaits generate | ingest`` (and later ``run``, ``explain``, ``publish`` …)."""
+"""Command line: ``forfaits generate | ingest | run | explain``."""
 
 from __future__ import annotations
 
@@ -81,6 +81,110 @@ def ingest(
         typer.echo(json.dumps(rapport, default=str))
     else:
         afficher_rapport(rapport)
+
+
+@app.command()
+def run(
+    year: Annotated[int, typer.Option(help="Reference year N (payments fall in N+1)")],
+    lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
+    out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
+    extract: Annotated[Path | None, typer.Option(help="Ingest this extract of year N first")] = None,
+    overlay: Annotated[Path | None, typer.Option(help="Parameter overlay folder")] = None,
+    memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object: run folder and totals")
+    ] = False,
+) -> None:
+    """Compute year N's payment file (yearly forfaits) into a new, atomically published run folder."""
+    import json
+
+    from flows.annual_run import ErreurRun, annual_run
+    from flows.ingest import ErreurIngest
+
+    try:
+        r = annual_run(
+            year, str(lake), str(out), str(extract) if extract else None, _ou_rien(overlay), memory
+        )
+    except (ErreurRun, ErreurIngest) as e:
+        typer.echo(f"run of {year} stopped: {e}", err=True)
+        raise typer.Exit(2) from None
+    if json_:
+        typer.echo(json.dumps(r, default=str, ensure_ascii=False))
+        return
+    afficher_totaux(r)
+
+
+def _ou_rien(p: Path | None) -> str | None:
+    return str(p) if p else None
+
+
+def afficher_totaux(r: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"Payment file {r['run_id']}")
+    for c in ("dispositif", "nature", "lines", "amount (€)"):
+        t.add_column(c, justify="left" if c in ("dispositif", "nature") else "right")
+    for x in r["totaux_de_controle"]:
+        t.add_row(
+            x["dispositif"], x["nature_versement"], f"{x['nb_lignes']:,}", f"{x['somme_centimes'] / 100:,.2f}"
+        )
+    t.add_row("total", "", f"{r['total']['nb_lignes']:,}", f"{r['total']['somme_centimes'] / 100:,.2f}")
+    c = Console()
+    c.print(t)
+    c.print(f"payment file: {Path(r['dossier']) / 'paiements.parquet'} (and paiements.csv, manifest.json)")
+
+
+@app.command()
+def explain(
+    ps: Annotated[str, typer.Option(help="Doctor's main cabinet number (STA_PFS_NUM)")],
+    year: Annotated[int, typer.Option(help="Reference year N")],
+    out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
+) -> None:
+    """Why each forfait was or was not paid to one doctor for year N (from the latest run's justification)."""
+    import json
+
+    import polars as pl
+    from rich.console import Console
+
+    from flows.annual_run import ErreurRun, dernier_run
+
+    try:
+        dossier = dernier_run(out, year)
+    except ErreurRun as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    j = pl.read_parquet(dossier / "justificatifs.parquet").filter(pl.col("beneficiaire_id") == ps)
+    c = Console()
+    if j.is_empty():
+        c.print(
+            f"{ps} is not a practitioner of DA_PRA_R at 31/12/{year} (run {dossier.name}): nothing evaluated."
+        )
+        raise typer.Exit(1)
+    c.print(f"[bold]{ps}[/bold], year {year}, run {dossier.name}")
+    for x in j.sort("dispositif").iter_rows(named=True):
+        if not x["en_vigueur"]:
+            c.print(f"  {x['dispositif']}: not in force for {year}")
+            continue
+        detail = json.loads(x["detail"])
+        if x["est_eligible"]:
+            verdict = f"[green]paid {x['montant_centimes'] / 100:,.2f} €[/green]"
+        else:
+            verdict = "[red]not paid[/red]: condition(s) not met: " + ", ".join(x["criteres_non_remplis"])
+        c.print(f"  {x['dispositif']}: {verdict}")
+        mesures = {k: v for k, v in detail.items() if not k.startswith("critere_") and k not in _SORTIES}
+        c.print("    " + "; ".join(f"{k} = {v}" for k, v in mesures.items()))
+        c.print(
+            "    "
+            + "; ".join(
+                f"{k.removeprefix('critere_')}: {'yes' if v else 'no'}"
+                for k, v in detail.items()
+                if k.startswith("critere_")
+            )
+        )
+
+
+_SORTIES = {"en_vigueur", "est_eligible", "montant_centimes"}
 
 
 def afficher_rapport(rapport: dict) -> None:

@@ -1,0 +1,168 @@
+"""The DuckDB models on given rows, expected rows out (rules.md §0 and §1).
+
+A tiny lake is written by hand: one GP with a main and a secondary cabinet, a cancellation, a "pour
+information" line, a majoration, an AME act, a CCAM act, and médecin-traitant declarations that start, end and
+die around 31/12/N.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows.annual_run import calculer_modeles
+from flows.parametres_io import charger_parametres
+from schemas.sources import TABLES
+from transforms.modeles import sql, variables
+
+N = 2025
+P = charger_parametres()
+A, A2, B = "75100001", "75100002", "23100003"  # A2 is A's secondary cabinet
+
+
+def _nir(i: int) -> str:
+    return f"{i:017d}"
+
+
+def _ecrire(dossier, table: str, lignes: list[dict]) -> None:
+    schema = {n: c.dtype.type for n, c in TABLES[table].modele.to_schema().columns.items()}
+    pl.DataFrame(lignes, schema=schema).write_parquet(dossier / f"{table}.parquet")
+
+
+def _acte(cab, patient, nature=1111, qte=1, montant=2650, dep=0, qlf=0, maj=0, rgm=110, jour=date(N, 3, 1)):
+    return {
+        "BEN_NIR_PSA": _nir(patient),
+        "BEN_RNG_GEM": 1,
+        "EXE_SOI_DTD": jour,
+        "FLX_DIS_DTD": jour,
+        "PFS_EXE_NUM": cab,
+        "PFS_PRE_NUM": None,
+        "PSE_SPE_COD": 1,
+        "PRS_NAT_REF": nature,
+        "CPL_MAJ_TOP": maj,
+        "DPN_QLF": qlf,
+        "PRS_ACT_QTE": qte,
+        "PRS_PAI_MNT": montant,
+        "PRS_DEP_MNT": dep,
+        "RGM_COD": rgm,
+    }
+
+
+def _mt(cab, patient, debut=date(2019, 1, 1), fin=None):
+    return {
+        "BEN_NIR_PSA": _nir(patient),
+        "BEN_RNG_GEM": 1,
+        "MTT_PFS_NUM": cab,
+        "MTT_DEP_DTE": debut,
+        "MTT_FIN_DTE": fin,
+    }
+
+
+@pytest.fixture(scope="module")
+def activite(tmp_path_factory) -> dict[str, dict]:
+    lake = tmp_path_factory.mktemp("lake")
+    d = lake / f"annee={N}"
+    d.mkdir()
+    cab = {"PFS_CAT_COD": 1, "PFS_PRA_SPE": 1, "CNV_CNV_COD": 1, "EXC_EXC_NAT": 1, "IPP_ANN_NAI": 1970}
+    _ecrire(
+        d,
+        "DA_PRA_R",
+        [
+            cab | {"PFS_PFS_NUM": A, "STA_PFS_NUM": A, "PFS_EXC_COM": "056", "PFS_INS_DSD": date(2000, 1, 1)},
+            cab | {"PFS_PFS_NUM": A2, "STA_PFS_NUM": A, "PFS_EXC_COM": "113", "PFS_INS_DSD": date(2000, 1, 1)},
+            cab | {"PFS_PFS_NUM": B, "STA_PFS_NUM": B, "PFS_EXC_COM": "096", "PFS_INS_DSD": date(2010, 1, 1)},
+        ],
+    )
+    _ecrire(
+        d,
+        "ER_PRS_F",
+        [
+            _acte(A, 1),
+            _acte(A, 1, qte=-1, montant=-2650),  # cancellation of patient 1's act: netted to 0
+            _acte(A2, 2),  # secondary cabinet: counts for A
+            _acte(A, 3, qlf=71),  # "pour information": not care
+            _acte(A, 2, maj=2, montant=500),  # majoration line: fees but not an act
+            _acte(A, 4, rgm=95),  # AME act
+            _acte(A, 5, nature=1352, montant=10000, dep=2000),  # CCAM act with a dépassement
+            _acte(A, 6, nature=3111),  # nurse-act nature: never a medical act
+            _acte(B, 7, jour=date(N - 1, 12, 31)),  # line of another year: out of the period
+        ],
+    )
+    _ecrire(
+        d,
+        "IR_MTT_R",
+        [
+            _mt(A2, 1),  # declared on the secondary cabinet: A's patient
+            _mt(A, 10),  # dead during N: excluded
+            _mt(A, 11, fin=date(N, 12, 30)),  # ended before 31/12: excluded
+            _mt(A, 12, fin=date(N, 12, 31)),  # ends on 31/12 (last day covered): included
+            _mt(A, 13, debut=date(N + 1, 1, 1)),  # starts after 31/12: excluded
+            _mt(A, 14),  # alive (1600 stored as null)
+            _mt(A, 1, debut=date(2020, 1, 1)),  # the same patient twice: counted once
+        ],
+    )
+    ben = {"BEN_RNG_GEM": 1, "BEN_NAI_ANN": 1950, "BEN_SEX_COD": 1, "BEN_DCD_DTE": None}
+    _ecrire(
+        d,
+        "IR_BEN_R",
+        [ben | {"BEN_NIR_PSA": _nir(i)} for i in (1, 11, 12, 13, 14)]
+        + [ben | {"BEN_NIR_PSA": _nir(10), "BEN_DCD_DTE": date(N, 6, 1)}],
+    )
+    travail = tmp_path_factory.mktemp("run")
+    sorties = calculer_modeles(lake, N, P, travail, memoire="1GB")
+    return {r["ps"]: r for r in pl.read_parquet(sorties["activite_medecins"]).iter_rows(named=True)}
+
+
+def test_secondary_cabinets_are_one_doctor(activite):
+    assert set(activite) == {A, B}
+    assert activite[A]["commune"] == "75056"  # the main cabinet's commune
+
+
+def test_cancellations_are_netted_and_information_lines_dropped(activite):
+    # patient 1: 1 − 1 = 0; patient 2 (secondary cabinet) 1; patient 4 (AME) 1; patient 5 (CCAM) 1
+    assert activite[A]["nb_actes"] == 3
+    assert activite[A]["file_active"] == 3  # patient 1 nets to 0 acts: not in the file active
+
+
+def test_ame_acts_and_fees_without_depassement(activite):
+    assert activite[A]["nb_actes_ame"] == 1
+    # fees without dépassement on valid lines: 2650 − 2650 + 2650 + 500 + 2650 + (10000 − 2000) + 2650
+    assert activite[A]["honoraires_sans_depassement_centimes"] == 16450
+    assert activite[A]["honoraires_ccam_centimes"] == 8000
+
+
+def test_lines_of_another_year_are_outside_the_period(activite):
+    assert activite[B]["nb_actes"] == 0
+
+
+def test_patientele_mt_at_31_12(activite):
+    # patients 1 (twice, once on the secondary cabinet), 12 (ends on 31/12), 14; not 10 (dead), 11, 13
+    assert activite[A]["patientele_mt"] == 3
+
+
+@pytest.mark.parametrize(
+    "percentile, seuil",
+    [(30, 3), (50, 5), (70, 7), (90, 9), (95, 10)],
+)
+def test_percentiles_are_nearest_rank_values(percentile, seuil):
+    """P30 of 1..10 is 3: the smallest value whose cumulative share reaches 30 % (rules.md §1)."""
+    con = duckdb.connect()
+    for nom, v in variables(P, N).items():
+        con.execute("SET VARIABLE " + nom + " = ?", [v])
+    activite_medecins = pl.DataFrame(  # noqa: F841 (read by name below)
+        {
+            "specialite": [1] * 11,
+            "est_dans_champ": [True] * 11,
+            "est_generaliste": [True] * 11,
+            "patientele_mt": list(range(1, 11)) + [0],  # a GP with no patient is left out
+            "file_active": [999] * 11,
+        }
+    )
+    r = con.sql(sql("percentiles")).pl()
+    ligne = r.filter(pl.col("percentile") == percentile).row(0, named=True)
+    assert ligne["seuil"] == seuil
+    assert ligne["nb_medecins"] == 10
+    assert ligne["est_petite_specialite"]  # 10 < 11 doctors: flagged (statistical secrecy)

@@ -1,0 +1,73 @@
+"""Runner of the YAML rule cases (tests/rules/*.yaml), written from the texts: one case per sentence.
+
+Each case gives the year, the doctor's values that differ from a default doctor (an in-scope GP with no
+activity), and the expected outcome. The runner applies the rule to that one-row ``activite_medecins``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from flows.parametres_io import charger_parametres
+from transforms.paiements import justificatifs
+from transforms.rules.forfait_ame import forfait_ame
+from transforms.rules.forfait_ipa import forfait_ipa
+from transforms.rules.forfait_msu import forfait_msu
+from transforms.rules.forfait_sas import forfait_sas
+
+REGLES = {"forfait_ame": forfait_ame, "forfait_ipa": forfait_ipa, "forfait_sas": forfait_sas, "forfait_msu": forfait_msu}
+DOSSIER = Path(__file__).parent / "rules"
+P = charger_parametres()
+
+MEDECIN = {  # the columns of transforms/sql/activite_medecins.sql
+    "ps": "75100001",
+    "specialite": 1,
+    "pfs_cat_cod": 1,
+    "cnv_cnv_cod": 1,
+    "exc_exc_nat": 1,
+    "commune": "75056",
+    "departement": "75",
+    "est_dans_champ": True,
+    "est_generaliste": True,
+    "secteur": 1,
+    "est_optam": False,
+    "zone": "HORS",
+    "nb_actes": 0,
+    "nb_actes_ame": 0,
+    "honoraires_sans_depassement_centimes": 0,
+    "honoraires_ccam_centimes": 0,
+    "file_active": 0,
+    "patientele_mt": 0,
+    "nb_patients_orientes_ipa": 0,
+    "est_sas_operationnel": False,
+    "est_inscrit_sas": False,
+    "est_agenda_ou_orga_sas": False,
+    "nb_stagiaires": 0,
+}
+TYPES = {"zone": pl.String}
+
+
+def _cas():
+    for f in sorted(DOSSIER.glob("*.yaml")):
+        contenu = yaml.safe_load(f.read_text(encoding="utf-8"))
+        for c in contenu["cas"]:
+            yield pytest.param(contenu["regle"], contenu.get("defaut", {}), c, id=f"{contenu['regle']}: {c['nom']}")
+
+
+@pytest.mark.parametrize("regle, defaut, cas", list(_cas()))
+def test_rule_case(regle, defaut, cas):
+    medecin = MEDECIN | defaut | cas.get("medecin", {})
+    activite = pl.DataFrame([medecin], schema_overrides=TYPES)
+    r = REGLES[regle](activite, P, cas["annee"])
+    assert r.height == 1
+    j = justificatifs(r).row(0, named=True)
+    for cle, attendu in cas["attendu"].items():
+        assert j[cle] == attendu, f"{cle}: {j[cle]!r} != {attendu!r}"
+
+
+def test_every_rule_has_cases():
+    assert {yaml.safe_load(f.read_text())["regle"] for f in DOSSIER.glob("*.yaml")} == set(REGLES)
