@@ -72,7 +72,8 @@ def activite(tmp_path_factory) -> dict[str, dict]:
         "DA_PRA_R",
         [
             cab | {"PFS_PFS_NUM": A, "STA_PFS_NUM": A, "PFS_EXC_COM": "056", "PFS_INS_DSD": date(2000, 1, 1)},
-            cab | {"PFS_PFS_NUM": A2, "STA_PFS_NUM": A, "PFS_EXC_COM": "113", "PFS_INS_DSD": date(2000, 1, 1)},
+            cab
+            | {"PFS_PFS_NUM": A2, "STA_PFS_NUM": A, "PFS_EXC_COM": "113", "PFS_INS_DSD": date(2000, 1, 1)},
             cab | {"PFS_PFS_NUM": B, "STA_PFS_NUM": B, "PFS_EXC_COM": "096", "PFS_INS_DSD": date(2010, 1, 1)},
         ],
     )

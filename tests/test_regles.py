@@ -19,7 +19,12 @@ from transforms.rules.forfait_ipa import forfait_ipa
 from transforms.rules.forfait_msu import forfait_msu
 from transforms.rules.forfait_sas import forfait_sas
 
-REGLES = {"forfait_ame": forfait_ame, "forfait_ipa": forfait_ipa, "forfait_sas": forfait_sas, "forfait_msu": forfait_msu}
+REGLES = {
+    "forfait_ame": forfait_ame,
+    "forfait_ipa": forfait_ipa,
+    "forfait_sas": forfait_sas,
+    "forfait_msu": forfait_msu,
+}
 DOSSIER = Path(__file__).parent / "rules"
 P = charger_parametres()
 
@@ -55,7 +60,9 @@ def _cas():
     for f in sorted(DOSSIER.glob("*.yaml")):
         contenu = yaml.safe_load(f.read_text(encoding="utf-8"))
         for c in contenu["cas"]:
-            yield pytest.param(contenu["regle"], contenu.get("defaut", {}), c, id=f"{contenu['regle']}: {c['nom']}")
+            yield pytest.param(
+                contenu["regle"], contenu.get("defaut", {}), c, id=f"{contenu['regle']}: {c['nom']}"
+            )
 
 
 @pytest.mark.parametrize("regle, defaut, cas", list(_cas()))

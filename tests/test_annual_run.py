@@ -1,0 +1,137 @@
+"""The annual run end to end under Prefect, and the invariants of its outputs (hypothesis)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.annual_run import ErreurRun, annual_run, executer
+from flows.generation import generer
+from flows.parametres_io import charger_parametres
+from transforms.paiements import CLE_METIER, avec_ids, id_ligne, totaux_de_controle
+
+N = 2025
+
+
+@pytest.fixture(scope="module")
+def premier_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("run")
+    generer(d / "x", [N], 0.001, 5, "csv", charger_parametres(), "2GB", progression=lambda m: None)
+    with prefect_test_harness(server_startup_timeout=120):
+        r = annual_run(N, str(d / "lake"), str(d / "out"), extract=str(d / "x" / str(N)), memoire="2GB")
+    return d, r
+
+
+def test_the_flow_publishes_a_checked_payment_file(premier_run):
+    d, r = premier_run
+    dossier = d / "out" / r["run_id"]
+    assert r["dossier"] == str(dossier)
+    assert {f.name for f in dossier.iterdir()} >= {
+        "paiements.parquet",
+        "paiements.csv",
+        "justificatifs.parquet",
+        "manifest.json",
+    }
+    assert not list((d / "out").glob(".tmp-*"))  # nothing left under a temporary name
+    paiements = pl.read_parquet(dossier / "paiements.parquet")
+    assert paiements.height > 0
+    assert set(paiements["dispositif"]) == {"FORFAIT_AME", "FORFAIT_IPA", "FORFAIT_MSU"}  # SAS from 2026
+    assert (paiements["echeance"] == date(N + 1, 4, 30)).all()
+
+
+def test_manifest_totals_equal_the_sums_of_the_file(premier_run):
+    d, r = premier_run
+    dossier = d / "out" / r["run_id"]
+    m = json.loads((dossier / "manifest.json").read_text(encoding="utf-8"))
+    paiements = pl.read_parquet(dossier / "paiements.parquet")
+    for t in m["totaux_de_controle"]:
+        lignes = paiements.filter(
+            (pl.col("dispositif") == t["dispositif"]) & (pl.col("nature_versement") == t["nature_versement"])
+        )
+        assert (lignes.height, lignes["montant_centimes"].sum()) == (t["nb_lignes"], t["somme_centimes"])
+    csv = pl.read_csv(dossier / "paiements.csv", separator=";", infer_schema=False)
+    assert csv["montant_centimes"].cast(pl.Int64).sum() == m["total"]["somme_centimes"]
+    assert m["entrees"]["ER_PRS_F"]["lignes_lues"] > 0 and m["parametres"]["empreinte"]
+
+
+def test_justifications_cover_every_doctor_and_hold_no_patient_id(premier_run):
+    d, r = premier_run
+    dossier = d / "out" / r["run_id"]
+    j = pl.read_parquet(dossier / "justificatifs.parquet")
+    da_pra_r = pl.read_parquet(d / "lake" / f"annee={N}" / "DA_PRA_R.parquet")
+    assert j.filter(pl.col("dispositif") == "FORFAIT_AME").height == da_pra_r["STA_PFS_NUM"].n_unique()
+    texte = "".join(j["detail"]) + (dossier / "paiements.csv").read_text()
+    nirs = pl.read_parquet(d / "lake" / f"annee={N}" / "IR_BEN_R.parquet")["BEN_NIR_PSA"].head(2000)
+    assert not any(n in texte for n in nirs)
+
+
+def test_a_rerun_gives_the_same_lines_and_ids_in_a_new_folder(premier_run):
+    d, r = premier_run
+    r2 = executer(N, d / "lake", d / "out", memoire="2GB")
+    assert r2["dossier"] != r["dossier"]
+    a = pl.read_parquet(d / "out" / r["run_id"] / "paiements.parquet")
+    b = pl.read_parquet(r2["dossier"] + "/paiements.parquet")
+    assert a.equals(b)
+
+
+def test_a_failed_run_leaves_earlier_runs_untouched(premier_run):
+    d, r = premier_run
+    avant = sorted(p.name for p in (d / "out").iterdir())
+    with pytest.raises(ErreurRun, match="year 2019 is not in the lake"):
+        executer(2019, d / "lake", d / "out")
+    assert sorted(p.name for p in (d / "out").iterdir()) == avant
+
+
+cles = st.fixed_dictionaries(
+    {
+        "beneficiaire_type": st.sampled_from(["PS", "CPTS"]),
+        "beneficiaire_id": st.text("0123456789", min_size=8, max_size=8),
+        "dispositif": st.sampled_from(["FORFAIT_AME", "FORFAIT_IPA", "FORFAIT_MSU"]),
+        "annee_reference": st.integers(2017, 2030),
+        "nature_versement": st.sampled_from(["FORFAIT", "SOLDE"]),
+        "echeance": st.dates(date(2018, 1, 1), date(2031, 12, 31)),
+        "reference_contrat": st.one_of(st.none(), st.text("AB0123456789", min_size=1, max_size=9)),
+        "montant_centimes": st.integers(-(10**9), 10**9),
+    }
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(cles, max_size=40, unique_by=lambda c: tuple(c[k] for k in CLE_METIER)))
+def test_control_totals_equal_sums_and_ids_are_stable(lignes):
+    df = pl.DataFrame(
+        lignes,
+        schema={
+            "beneficiaire_type": pl.String,
+            "beneficiaire_id": pl.String,
+            "dispositif": pl.String,
+            "annee_reference": pl.Int64,
+            "nature_versement": pl.String,
+            "echeance": pl.Date,
+            "reference_contrat": pl.String,
+            "montant_centimes": pl.Int64,
+        },
+    ).with_columns((pl.col("annee_reference") + 1).alias("annee_versement"))
+    totaux = totaux_de_controle(df)
+    assert sum(t["nb_lignes"] for t in totaux) == df.height
+    assert sum(t["somme_centimes"] for t in totaux) == (df["montant_centimes"].sum() if df.height else 0)
+    a, b = avec_ids(df), avec_ids(df.reverse())
+    assert dict(zip(a["id_ligne"], a["montant_centimes"], strict=True)) == dict(
+        zip(b["id_ligne"], b["montant_centimes"], strict=True)
+    )
+    assert a["id_ligne"].n_unique() == df.height  # distinct keys, distinct ids
+
+
+def test_id_ligne_is_fixed_for_a_given_key():
+    """Ids must not depend on the run, machine or library version: pinned on one key."""
+    cle = ("PS", "75100001", "FORFAIT_AME", 2025, "FORFAIT", date(2026, 4, 30), None)
+    texte = "PS|75100001|FORFAIT_AME|2025|FORFAIT|2026-04-30|"  # the documented format of the key
+    assert id_ligne(cle) == hashlib.sha256(texte.encode()).hexdigest()[:32]
+    assert id_ligne(cle) != id_ligne(cle[:-1] + ("C1",))
