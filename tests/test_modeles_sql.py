@@ -67,14 +67,14 @@ def activite(tmp_path_factory) -> dict[str, dict]:
     d = lake / f"annee={N}"
     d.mkdir()
     cab = {"PFS_CAT_COD": 1, "PFS_PRA_SPE": 1, "CNV_CNV_COD": 1, "EXC_EXC_NAT": 1, "IPP_ANN_NAI": 1970}
+    ins = {"PFS_INS_DSD": date(2000, 1, 1)}
     _ecrire(
         d,
         "DA_PRA_R",
         [
-            cab | {"PFS_PFS_NUM": A, "STA_PFS_NUM": A, "PFS_EXC_COM": "056", "PFS_INS_DSD": date(2000, 1, 1)},
-            cab
-            | {"PFS_PFS_NUM": A2, "STA_PFS_NUM": A, "PFS_EXC_COM": "113", "PFS_INS_DSD": date(2000, 1, 1)},
-            cab | {"PFS_PFS_NUM": B, "STA_PFS_NUM": B, "PFS_EXC_COM": "096", "PFS_INS_DSD": date(2010, 1, 1)},
+            cab | {"PFS_PFS_NUM": A, "STA_PFS_NUM": A, "PFS_EXC_COM": "056"} | ins,
+            cab | {"PFS_PFS_NUM": A2, "STA_PFS_NUM": A, "PFS_EXC_COM": "113"} | ins,
+            cab | {"PFS_PFS_NUM": B, "STA_PFS_NUM": B, "PFS_EXC_COM": "096"} | ins,
         ],
     )
     _ecrire(
