@@ -1,28 +1,31 @@
-"""`make demo`: generate a small multi-year extract, ingest each year with the Prefect flow, summarise."""
+"""`make demo`: generate a small multi-year extract, then for each year run the Prefect flow ``annual_run``
+(ingest → DuckDB models → rules → validated payment file) and print where the payment file is and its
+totals per dispositif."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
 from rich.console import Console
 
-from flows.cli import afficher_rapport
+from flows.annual_run import annual_run
+from flows.cli import afficher_rapport, afficher_totaux
 from flows.generation import generer
-from flows.ingest import ingest_flow
 from flows.parametres_io import charger_parametres
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--dir", type=Path, default=Path("data/demo"))
-    ap.add_argument("--years", default="2024,2025")
+    ap.add_argument("--years", default="2025,2026")
     ap.add_argument("--scale", type=float, default=0.002)
     args = ap.parse_args()
     console = Console()
     annees = [int(a) for a in args.years.split(",")]
-    extraits, lake = args.dir / "extracts", args.dir / "lake"
+    extraits, lake, runs = args.dir / "extracts", args.dir / "lake", args.dir / "runs"
     t = time.perf_counter()
     console.print(f"[bold]1. Generating synthetic extracts[/] {annees} at scale {args.scale} → {extraits}")
     generer(
@@ -36,10 +39,14 @@ def main() -> None:
         progression=lambda m: console.print(f"   {m}", highlight=False),
     )
     for annee in annees:
-        console.print(f"[bold]2. Ingesting {annee}[/] (Prefect flow 'ingest') → {lake}")
-        rapport = ingest_flow(str(extraits / str(annee)), annee, str(lake))
-        afficher_rapport(rapport)
-    console.print(f"Done in {time.perf_counter() - t:.0f} s. Lake: {lake.resolve()}")
+        console.print(f"[bold]2. Annual run of {annee}[/] (Prefect flow 'annual_run': ingest, models, rules)")
+        r = annual_run(annee, str(lake), str(runs), extract=str(extraits / str(annee)), memoire="2GB")
+        afficher_rapport(json.loads((lake / f"annee={annee}" / "ingest.json").read_text(encoding="utf-8")))
+        afficher_totaux(r)
+    console.print(f"Done in {time.perf_counter() - t:.0f} s. Lake: {lake.resolve()}; runs: {runs.resolve()}")
+    console.print(
+        f"Explain a doctor: .venv/bin/forfaits explain --ps 75190013 --year {annees[0]} --out {runs}"
+    )
 
 
 if __name__ == "__main__":
