@@ -8,7 +8,6 @@ the lake (``<lake>/derives/percentiles/annee=N.parquet``, replaced atomically) f
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -16,8 +15,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -26,35 +24,18 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.ingest import NOMENCLATURES, ingerer
+from flows.ingest import NOMENCLATURES, ingerer, sha256_fichier
 from flows.parametres_io import charger_parametres
 from schemas.sorties import Justificatifs, schema_paiements
 from schemas.sources import TABLES
+from transforms.forfaits_annuels import appliquer_regles, montants_permis
 from transforms.modeles import MODELES, TABLES_LUES, sql, variables
-from transforms.paiements import COLONNES_PAIEMENTS, justificatifs, lignes_forfait, totaux_de_controle
+from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
 from transforms.parametres import JeuParametres
-from transforms.rules.forfait_ame import forfait_ame
-from transforms.rules.forfait_ipa import forfait_ipa
-from transforms.rules.forfait_msu import forfait_msu
-from transforms.rules.forfait_sas import forfait_sas
-
-REGLES = (
-    ("forfait_ame", forfait_ame),
-    ("forfait_ipa", forfait_ipa),
-    ("forfait_sas", forfait_sas),
-    ("forfait_msu", forfait_msu),
-)
 
 
 class ErreurRun(Exception):
     """The run cannot go on (a year missing from the lake, an output failing its checks…)."""
-
-
-@dataclass(frozen=True)
-class Chemins:
-    lake: Path
-    out: Path
-    travail: Path  # the run folder under its temporary name
 
 
 def dossier_annee(lake: Path, annee: int) -> Path:
@@ -114,45 +95,8 @@ def calculer_modeles(
         shutil.rmtree(travail / ".duckdb_tmp", ignore_errors=True)
 
 
-def appliquer_regles(
-    activite: pl.DataFrame, p: JeuParametres, annee: int
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(payment lines, justifications) of the yearly forfaits §2–5 for year N."""
-    mm, jj = (int(x) for x in str(p.a("commun", "echeance_forfaits_annuels", date(annee, 1, 1))).split("-"))
-    echeance = date(annee + 1, mm, jj)
-    lignes, justifs = [], []
-    for _, regle in REGLES:
-        r = regle(activite, p, annee)
-        lignes.append(lignes_forfait(r, echeance))
-        justifs.append(justificatifs(r))
-    paiements = pl.concat(lignes).sort("dispositif", "beneficiaire_id", "echeance")
-    return paiements, pl.concat(justifs)
-
-
-def montants_permis(p: JeuParametres, annee: int) -> dict[str, list[int]]:
-    """Amounts a FORFAIT line may carry for year N, read from the parameters (checked on the output)."""
-    d = date(annee, 1, 1)
-    permis: dict[str, list[int]] = {}
-    if p.a("forfait_ame", "en_vigueur", d):
-        permis["FORFAIT_AME"] = [int(p.a("forfait_ame", "montant_centimes", d))]
-    if p.a("forfait_ipa", "en_vigueur", d):
-        permis["FORFAIT_IPA"] = [int(x["montant_centimes"]) for x in p.a("forfait_ipa", "paliers", d)]
-    if p.a("forfait_sas", "en_vigueur", d):
-        permis["FORFAIT_SAS"] = [int(p.a("forfait_sas", "montant_centimes", d))]
-    if p.a("forfait_msu", "en_vigueur", d):
-        permis["FORFAIT_MSU"] = [
-            int(p.a("forfait_msu", "montant_zip_centimes", d)),
-            int(p.a("forfait_msu", "montant_hors_zip_centimes", d)),
-        ]
-    return permis
-
-
-def _sha256(f: Path) -> str:
-    h = hashlib.sha256()
-    with f.open("rb") as fh:
-        for bloc in iter(lambda: fh.read(1 << 22), b""):
-            h.update(bloc)
-    return h.hexdigest()
+def _lignes(f: Path) -> int:
+    return pl.scan_parquet(f).select(pl.len()).collect().item()
 
 
 def _version() -> str:
@@ -211,14 +155,14 @@ def ecrire_sorties(
             if not t.get("absente")
         },
         "sorties": {
-            f.name: {"sha256": _sha256(f), "lignes": pl.scan_parquet(f).select(pl.len()).collect().item()}
+            f.name: {"sha256": sha256_fichier(f), "lignes": _lignes(f)}
             for f in sorted(travail.glob("*.parquet"))
         },
         "totaux_de_controle": totaux,
         "total": {"nb_lignes": paiements.height, "somme_centimes": int(paiements["montant_centimes"].sum())},
     }
     manifest["sorties"]["paiements.csv"] = {
-        "sha256": _sha256(travail / "paiements.csv"),
+        "sha256": sha256_fichier(travail / "paiements.csv"),
         "lignes": paiements.height,
     }
     (travail / "manifest.json").write_text(

@@ -73,12 +73,9 @@ def _fichier(extract: Path, table: str) -> Path | None:
     return None
 
 
-def _sha256(f: Path) -> str:
-    h = hashlib.sha256()
+def sha256_fichier(f: Path) -> str:
     with f.open("rb") as fh:
-        for bloc in iter(lambda: fh.read(1 << 22), b""):
-            h.update(bloc)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _codes() -> tuple[dict, list[int]]:
@@ -166,7 +163,7 @@ def ingerer_table(
 ) -> RapportTable:
     schema = schema_du_jour(table.modele, ctx)
     colonnes = list(schema.columns)
-    rapport = RapportTable(table=table.nom, fichier=f.name, sha256=_sha256(f))
+    rapport = RapportTable(table=table.nom, fichier=f.name, sha256=sha256_fichier(f))
     res = _lecteur(con, f, table.nom, colonnes)
     # Parquet tables are checked inside DuckDB. A CSV goes through pandera in ordered batches: typing text
     # in DuckDB costs as much as the batches (measured: 78 s for 45.6 M gzip lines), and the batches give

@@ -21,6 +21,15 @@ DISPOSITIFS = [
 ]
 NATURES = ["FORFAIT", "ECHEANCE", "ACOMPTE", "SOLDE", "REGULARISATION"]
 NATURES_SIGNEES = ["SOLDE", "REGULARISATION"]  # may be negative (recovery)
+CLE_METIER = [  # business key of a payment line (outputs.md), unique in a payment file
+    "beneficiaire_type",
+    "beneficiaire_id",
+    "dispositif",
+    "annee_reference",
+    "nature_versement",
+    "echeance",
+    "reference_contrat",
+]
 
 
 class Paiements(pa.DataFrameModel):
@@ -43,15 +52,7 @@ class Paiements(pa.DataFrameModel):
 
     class Config:
         strict = True
-        unique = [
-            "beneficiaire_type",
-            "beneficiaire_id",
-            "dispositif",
-            "annee_reference",
-            "nature_versement",
-            "echeance",
-            "reference_contrat",
-        ]
+        unique = CLE_METIER
 
     @pa.dataframe_check
     def versement_en_n_plus_1(cls, data) -> pl.LazyFrame:

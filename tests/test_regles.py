@@ -13,18 +13,10 @@ import pytest
 import yaml
 
 from flows.parametres_io import charger_parametres
+from transforms.forfaits_annuels import REGLES as REGISTRE
 from transforms.paiements import justificatifs
-from transforms.rules.forfait_ame import forfait_ame
-from transforms.rules.forfait_ipa import forfait_ipa
-from transforms.rules.forfait_msu import forfait_msu
-from transforms.rules.forfait_sas import forfait_sas
 
-REGLES = {
-    "forfait_ame": forfait_ame,
-    "forfait_ipa": forfait_ipa,
-    "forfait_sas": forfait_sas,
-    "forfait_msu": forfait_msu,
-}
+REGLES = dict(REGISTRE)
 DOSSIER = Path(__file__).parent / "rules"
 P = charger_parametres()
 

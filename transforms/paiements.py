@@ -11,15 +11,8 @@ from datetime import date
 
 import polars as pl
 
-CLE_METIER = [
-    "beneficiaire_type",
-    "beneficiaire_id",
-    "dispositif",
-    "annee_reference",
-    "nature_versement",
-    "echeance",
-    "reference_contrat",
-]
+from schemas.sorties import CLE_METIER
+
 COLONNES_PAIEMENTS = {
     "id_ligne": pl.String,
     "annee_reference": pl.Int64,
@@ -31,17 +24,6 @@ COLONNES_PAIEMENTS = {
     "echeance": pl.Date,
     "montant_centimes": pl.Int64,
     "reference_contrat": pl.String,
-}
-COLONNES_JUSTIFICATIFS = {
-    "annee_reference": pl.Int64,
-    "dispositif": pl.String,
-    "beneficiaire_type": pl.String,
-    "beneficiaire_id": pl.String,
-    "en_vigueur": pl.Boolean,
-    "est_eligible": pl.Boolean,
-    "montant_centimes": pl.Int64,
-    "criteres_non_remplis": pl.List(pl.String),
-    "detail": pl.String,  # JSON object: every measured value and every critere_* of the rule
 }
 
 

@@ -15,8 +15,6 @@ import polars as pl
 
 from transforms.parametres import JeuParametres
 
-COLONNES_COMMUNES = ["ps", "annee_reference", "dispositif", "en_vigueur", "est_eligible", "montant_centimes"]
-
 
 def en_vigueur(p: JeuParametres, dispositif: str, annee: int) -> bool:
     """The rule exists for year N when its ``en_vigueur`` flag holds on 1 January N."""
