@@ -28,10 +28,12 @@ from flows.ingest import NOMENCLATURES, ingerer, sha256_fichier
 from flows.parametres_io import charger_parametres
 from schemas.sorties import Justificatifs, schema_paiements
 from schemas.sources import TABLES
-from transforms.forfaits_annuels import appliquer_regles, montants_permis
+from transforms.calcul import Resultats, calculer, specialites_evaluees
+from transforms.forfaits_annuels import montants_permis
 from transforms.modeles import MODELES, TABLES_LUES, sql, variables
 from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
 from transforms.parametres import JeuParametres
+from transforms.rules import aide_assistant_medical as aam
 
 
 class ErreurRun(Exception):
@@ -85,7 +87,7 @@ def calculer_modeles(
             n = con.table(m).aggregate("count(*)").fetchall()[0][0]
             log(f"model {m}: {n:,} rows ({time.perf_counter() - t0:.1f} s)")
         sorties = {}
-        for m in ("activite_medecins", "percentiles"):
+        for m in ("activite_medecins", "percentiles", "int_contrats_aam"):
             sorties[m] = travail / f"{m}.parquet"
             con.table(m).write_parquet(str(sorties[m]))
         return sorties
@@ -119,22 +121,25 @@ def _version() -> str:
 
 
 def ecrire_sorties(
-    paiements: pl.DataFrame,
-    justifs: pl.DataFrame,
+    r: Resultats,
     p: JeuParametres,
     annee: int,
     lake: Path,
     travail: Path,
     run_id: str,
 ) -> dict:
-    """Validate and write the outputs of outputs.md into ``travail``; the manifest is written last."""
-    schema_paiements(montants_permis(p, annee), annee).validate(paiements, lazy=True)
-    Justificatifs.validate(justifs, lazy=True)
-    paiements = paiements.select(list(COLONNES_PAIEMENTS))
+    """Validate and write the outputs of outputs.md into ``travail``; the manifest is written last.
+
+    Besides the contract's files: ``controle_contrats_aam.parquet``, the contracts to look at (rules.md §6.1).
+    """
+    schema_paiements(montants_permis(p, annee), annee).validate(r.paiements, lazy=True)
+    Justificatifs.validate(r.justificatifs, lazy=True)
+    paiements = r.paiements.select(list(COLONNES_PAIEMENTS))
     paiements.write_parquet(travail / "paiements.parquet")
     with (travail / "paiements.csv").open("w", encoding="utf-8", newline="") as fh:
         paiements.write_csv(fh, separator=";", date_format="%d/%m/%Y")
-    justifs.write_parquet(travail / "justificatifs.parquet")
+    r.justificatifs.write_parquet(travail / "justificatifs.parquet")
+    r.controles_aam.write_parquet(travail / "controle_contrats_aam.parquet")
     ingest = json.loads((dossier_annee(lake, annee) / "ingest.json").read_text(encoding="utf-8"))
     totaux = totaux_de_controle(paiements)
     manifest = {
@@ -159,6 +164,7 @@ def ecrire_sorties(
             for f in sorted(travail.glob("*.parquet"))
         },
         "totaux_de_controle": totaux,
+        "controles": {"contrats_aam_a_verifier": r.controles_aam.height},
         "total": {"nb_lignes": paiements.height, "somme_centimes": int(paiements["montant_centimes"].sum())},
     }
     manifest["sorties"]["paiements.csv"] = {
@@ -204,8 +210,14 @@ def executer(
         sorties = lancer(calculer_modeles, lake, annee, p, travail, memoire, log)
         _garder_percentiles(lake, annee, sorties["percentiles"])
         activite = pl.read_parquet(sorties["activite_medecins"])
-        paiements, justifs = appliquer_regles(activite, p, annee)
-        manifest = lancer(ecrire_sorties, paiements, justifs, p, annee, lake, travail, run_id)
+        contrats = pl.read_parquet(sorties["int_contrats_aam"])
+        seuils = lancer(
+            seuils_aam, lake, annee, p, activite, contrats, out / f".tmp-{run_id}-ref", memoire, log
+        )
+        for f in sorties.values():
+            f.unlink()
+        r = calculer(activite, contrats, seuils, p, annee)
+        manifest = lancer(ecrire_sorties, r, p, annee, lake, travail, run_id)
         dossier = lancer(publier, travail, out, run_id)
     except BaseException:
         shutil.rmtree(travail, ignore_errors=True)
@@ -214,12 +226,66 @@ def executer(
     return {"dossier": str(dossier), **{k: manifest[k] for k in ("run_id", "totaux_de_controle", "total")}}
 
 
+def _percentiles_gardes(lake: Path, annee: int) -> Path:
+    return lake / "derives" / "percentiles" / f"annee={annee}.parquet"
+
+
 def _garder_percentiles(lake: Path, annee: int, f: Path) -> None:
-    cible = lake / "derives" / "percentiles" / f"annee={annee}.parquet"
+    """Keep year N's percentiles in the lake, stamped with the ingest they come from (replaced atomically)."""
+    cible = _percentiles_gardes(lake, annee)
     cible.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cible.with_name(f".{cible.name}.{uuid.uuid4().hex}")
-    shutil.copyfile(f, tmp)
-    os.replace(tmp, cible)
+    for source, nom in ((f, cible.name), (None, cible.with_suffix(".json").name)):
+        tmp = cible.with_name(f".{nom}.{uuid.uuid4().hex}")
+        if source is None:
+            empreinte = sha256_fichier(dossier_annee(lake, annee) / "ingest.json")
+            tmp.write_text(json.dumps({"ingest_sha256": empreinte}), encoding="utf-8")
+        else:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, cible.with_name(nom))
+
+
+def percentiles_de(
+    lake: Path, annee: int, p: JeuParametres, travail: Path, memoire: str, journal
+) -> pl.DataFrame:
+    """The national percentiles of year R: kept in the lake when they match its ingest, else computed."""
+    cible = _percentiles_gardes(lake, annee)
+    meta = cible.with_suffix(".json")
+    empreinte = sha256_fichier(dossier_annee(lake, annee) / "ingest.json")
+    if cible.exists() and meta.exists():
+        if json.loads(meta.read_text(encoding="utf-8")).get("ingest_sha256") == empreinte:
+            return pl.read_parquet(cible)
+    journal(f"computing the national percentiles of {annee} from the lake (reference distribution)")
+    travail.mkdir(parents=True, exist_ok=True)
+    try:
+        sorties = calculer_modeles(lake, annee, p, travail, memoire, journal)
+        _garder_percentiles(lake, annee, sorties["percentiles"])
+        return pl.read_parquet(sorties["percentiles"])
+    finally:
+        shutil.rmtree(travail, ignore_errors=True)
+
+
+def seuils_aam(
+    lake: Path,
+    annee: int,
+    p: JeuParametres,
+    activite: pl.DataFrame,
+    contrats: pl.DataFrame,
+    travail: Path,
+    memoire: str = "8GB",
+    journal=None,
+) -> pl.DataFrame:
+    """P30/P90/P95 per specialty on the assistant aid's reference distribution (rules.md §1) for year N."""
+    log = journal or (lambda m: None)
+    if not aam.en_vigueur(p, annee):
+        return pl.DataFrame(schema=aam.SCHEMA_SEUILS)
+    r = aam.annee_reference(p, annee)
+    percentiles = (
+        percentiles_de(lake, r, p, travail, memoire, log) if (lake / f"annee={r}").exists() else None
+    )
+    try:
+        return aam.seuils_reference(percentiles, p, annee, specialites_evaluees(activite, contrats))
+    except aam.ReferenceManquante as e:
+        raise ErreurRun(str(e)) from None
 
 
 def dernier_run(out: Path, annee: int) -> Path:
@@ -245,6 +311,7 @@ def annual_run(
     taches = {
         ingerer: task(ingerer, name="ingest", cache_policy=NO_CACHE),
         calculer_modeles: task(calculer_modeles, name="models", cache_policy=NO_CACHE),
+        seuils_aam: task(seuils_aam, name="reference percentiles", cache_policy=NO_CACHE),
         ecrire_sorties: task(ecrire_sorties, name="outputs", cache_policy=NO_CACHE),
         publier: task(publier, name="publish", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5),
     }

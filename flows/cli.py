@@ -162,12 +162,21 @@ def explain(
         )
         raise typer.Exit(1)
     c.print(f"[bold]{ps}[/bold], year {year}, run {dossier.name}")
-    for x in j.sort("dispositif").iter_rows(named=True):
+    for x in j.sort("dispositif", "reference_contrat", nulls_last=False).iter_rows(named=True):
         if not x["en_vigueur"]:
             c.print(f"  {x['dispositif']}: not in force for {year}")
             continue
         detail = json.loads(x["detail"])
-        if x["est_eligible"]:
+        if x["reference_contrat"] is not None:
+            _expliquer_contrat(c, x, detail, year)
+            continue
+        if x["dispositif"] == "AIDE_ASSISTANT_MEDICAL":  # the eligibility list; payments go by contract
+            verdict = (
+                f"[green]eligible[/green] at 31/12/{year}"
+                if x["est_eligible"]
+                else "[red]not eligible[/red]: condition(s) not met: " + ", ".join(x["criteres_non_remplis"])
+            )
+        elif x["est_eligible"]:
             verdict = f"[green]paid {x['montant_centimes'] / 100:,.2f} €[/green]"
         else:
             verdict = "[red]not paid[/red]: condition(s) not met: " + ", ".join(x["criteres_non_remplis"])
@@ -185,6 +194,48 @@ def explain(
 
 
 _SORTIES = {"en_vigueur", "est_eligible", "montant_centimes"}
+
+
+def _expliquer_contrat(c, x: dict, d: dict, annee: int) -> None:
+    """One assistant contract: band, indicator, achievement, and how each installment of N+1 is computed."""
+    c.print(
+        f"  {x['dispositif']} contract {x['reference_contrat']} (cabinet {d['cabinet']}, signed "
+        f"{d['date_signature']}, {d['option']}{', terminated ' + d['date_fin'] if d['date_fin'] else ''})"
+    )
+    if not x["est_eligible"]:
+        c.print("    [red]not paid[/red]: " + ", ".join(x["criteres_non_remplis"]))
+        return
+    c.print(
+        f"    band {d['bande']} (PAT_INI {d['valeur_initiale']} against P90 {d['p90']} / P95 {d['p95']}); "
+        f"objective {d['indicateur']} {d['valeur_initiale']} → {d['objectif']}, "
+        f"measured {d['valeur_mesuree']} in {annee}: achievement {d['taux_atteinte']}"
+    )
+    if d["controle_signature"]:
+        c.print("    [yellow]control at signature[/yellow]: not met: " + ", ".join(d["controle_signature"]))
+    if d["annee_1_due_en_n_hors_fichier"]:
+        c.print(f"    contract year 1 fell due in {annee}: not in this payment file (paid in {annee})")
+    echeances = d["echeances_n_plus_1"] or []
+    if not echeances:
+        c.print(f"    nothing due in {annee + 1}")
+    for e in echeances:
+        montant = f"{e['montant_centimes'] / 100:,.2f} €"
+        base = (
+            f"year {e['annee_contrat']} amount {e['montant_annuel'] / 100:,.2f} € (table of {e['table_du']})"
+        )
+        if e["nature_versement"] == "SOLDE":
+            calcul = (
+                f"{base} × achievement = {e['montant_proratise'] / 100:,.2f} € − acompte already paid "
+                f"{e['acompte_deja_verse'] / 100:,.2f} €"
+            )
+            if e["montant_centimes"] < 0:
+                montant += " (recovery)"
+            elif e["montant_centimes"] == 0:
+                montant += " (no line)"
+        elif e["nature_versement"] == "ACOMPTE":
+            calcul = f"acompte share (parameter part_acompte) of {base}"
+        else:
+            calcul = base
+        c.print(f"    {e['echeance']} {e['nature_versement']} {montant}: {calcul}")
 
 
 def afficher_rapport(rapport: dict) -> None:

@@ -98,7 +98,8 @@ def schema_paiements(montants_permis: dict[str, list[int]], annee: int) -> pa.Da
 
 
 class Justificatifs(pa.DataFrameModel):
-    """One row per (beneficiary, dispositif) evaluated, eligible or not."""
+    """One row per (beneficiary, dispositif) evaluated, eligible or not; for contract-based aids, also one row
+    per contract (``reference_contrat`` set) explaining each of its installments."""
 
     annee_reference: pl.Int64 = pa.Field(description="N")
     dispositif: pl.String = pa.Field(isin=DISPOSITIFS, description="Dispositif")
@@ -106,10 +107,26 @@ class Justificatifs(pa.DataFrameModel):
     beneficiaire_id: pl.String = pa.Field(description="STA_PFS_NUM or CPTS id")
     en_vigueur: pl.Boolean = pa.Field(description="The rule exists for year N")
     est_eligible: pl.Boolean = pa.Field(description="Every condition of the rule holds")
-    montant_centimes: pl.Int64 = pa.Field(ge=0, description="Yearly amount computed, cents")
+    montant_centimes: pl.Int64 = pa.Field(
+        description="Amount computed, cents; ≥ 0 except a contract's net installments (a recovering solde)"
+    )
     criteres_non_remplis: pl.List(pl.String) = pa.Field(description="Conditions that do not hold")
     detail: pl.String = pa.Field(description="JSON: every value measured and every condition")
+    reference_contrat: pl.String = pa.Field(nullable=True, description="Contract number (contract rows)")
 
     class Config:
         strict = True
-        unique = ["annee_reference", "dispositif", "beneficiaire_type", "beneficiaire_id"]
+        unique = [
+            "annee_reference",
+            "dispositif",
+            "beneficiaire_type",
+            "beneficiaire_id",
+            "reference_contrat",
+        ]
+
+    @pa.dataframe_check
+    def montant_positif_hors_contrat(cls, data) -> pl.LazyFrame:
+        """Only a contract row may carry a negative net amount (its solde recovers more than is paid)."""
+        return data.lazyframe.select(
+            (pl.col("montant_centimes") >= 0) | pl.col("reference_contrat").is_not_null()
+        )

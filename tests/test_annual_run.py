@@ -14,16 +14,19 @@ from prefect.testing.utilities import prefect_test_harness
 
 from flows.annual_run import ErreurRun, annual_run, executer
 from flows.generation import generer
+from flows.ingest import ingerer
 from flows.parametres_io import charger_parametres
 from transforms.paiements import CLE_METIER, avec_ids, id_ligne, totaux_de_controle
 
 N = 2025
+R = 2021  # the reference distribution of the assistant aid
 
 
 @pytest.fixture(scope="module")
 def premier_run(tmp_path_factory):
     d = tmp_path_factory.mktemp("run")
-    generer(d / "x", [N], 0.001, 5, "csv", charger_parametres(), "2GB", progression=lambda m: None)
+    generer(d / "x", [R, N], 0.001, 5, "csv", charger_parametres(), "2GB", progression=lambda m: None)
+    ingerer(d / "x" / str(R), R, d / "lake", memoire="2GB")
     with prefect_test_harness(server_startup_timeout=120):
         r = annual_run(N, str(d / "lake"), str(d / "out"), extract=str(d / "x" / str(N)), memoire="2GB")
     return d, r
@@ -42,8 +45,60 @@ def test_the_flow_publishes_a_checked_payment_file(premier_run):
     assert not list((d / "out").glob(".tmp-*"))  # nothing left under a temporary name
     paiements = pl.read_parquet(dossier / "paiements.parquet")
     assert paiements.height > 0
-    assert set(paiements["dispositif"]) == {"FORFAIT_AME", "FORFAIT_IPA", "FORFAIT_MSU"}  # SAS from 2026
-    assert (paiements["echeance"] == date(N + 1, 4, 30)).all()
+    assert set(paiements["dispositif"]) == {  # SAS from 2026
+        "FORFAIT_AME",
+        "FORFAIT_IPA",
+        "FORFAIT_MSU",
+        "AIDE_ASSISTANT_MEDICAL",
+    }
+    annuels = paiements.filter(pl.col("dispositif") != "AIDE_ASSISTANT_MEDICAL")
+    assert (annuels["echeance"] == date(N + 1, 4, 30)).all()
+    aam = paiements.filter(pl.col("dispositif") == "AIDE_ASSISTANT_MEDICAL")
+    assert set(aam["nature_versement"]) == {"FORFAIT", "ACOMPTE", "SOLDE"}
+    assert aam["reference_contrat"].is_not_null().all()
+    assert (aam["echeance"].dt.year() == N + 1).all()
+
+
+def test_the_reference_distribution_is_computed_from_the_lake_and_kept(premier_run):
+    d, _ = premier_run
+    gardes = d / "lake" / "derives" / "percentiles"
+    assert (gardes / f"annee={R}.parquet").exists() and (gardes / f"annee={R}.json").exists()
+    p = pl.read_parquet(gardes / f"annee={R}.parquet")
+    assert set(p["annee"]) == {R} and {30, 90, 95} <= set(p["percentile"])
+
+
+def test_assistant_contracts_are_justified_one_by_one_and_controlled(premier_run):
+    d, r = premier_run
+    dossier = d / "out" / r["run_id"]
+    j = pl.read_parquet(dossier / "justificatifs.parquet").filter(
+        pl.col("dispositif") == "AIDE_ASSISTANT_MEDICAL"
+    )
+    contrats = pl.read_parquet(d / "lake" / f"annee={N}" / "CONTRATS_AAM.parquet")
+    assert set(j["reference_contrat"].drop_nulls()) == set(contrats["CTR_NUM"])
+    paiements = pl.read_parquet(dossier / "paiements.parquet").filter(
+        pl.col("dispositif") == "AIDE_ASSISTANT_MEDICAL"
+    )
+    nets = paiements.group_by("reference_contrat").agg(pl.col("montant_centimes").sum())
+    par_contrat = j.filter(pl.col("reference_contrat").is_not_null()).select(
+        "reference_contrat", "montant_centimes"
+    )
+    assert (
+        nets.join(par_contrat, on="reference_contrat", suffix="_j")
+        .filter(pl.col("montant_centimes") != pl.col("montant_centimes_j"))
+        .is_empty()
+    )
+    controles = pl.read_parquet(dossier / "controle_contrats_aam.parquet")
+    assert "AAMB00007" in controles["reference_contrat"].to_list()  # TIERS_TEMPS signed on 2023-05-01
+    assert "AAMB00007" not in paiements["reference_contrat"].to_list()
+
+
+def test_a_year_after_the_reference_needs_it_in_the_lake(tmp_path):
+    generer(
+        tmp_path / "x", [N], 0.0005, 6, "parquet", charger_parametres(), "2GB", progression=lambda m: None
+    )
+    with pytest.raises(ErreurRun, match=r"distribution of 31/12/2021 .*year 2021 is not in the lake"):
+        executer(N, tmp_path / "lake", tmp_path / "out", extract=tmp_path / "x" / str(N), memoire="2GB")
+    assert not list((tmp_path / "out").iterdir())  # nothing published, nothing left half-written
 
 
 def test_manifest_totals_equal_the_sums_of_the_file(premier_run):

@@ -1,7 +1,8 @@
 """Runner of the YAML rule cases (tests/rules/*.yaml), written from the texts: one case per sentence.
 
-Each case gives the year, the doctor's values that differ from a default doctor (an in-scope GP with no
-activity), and the expected outcome. The runner applies the rule to that one-row ``activite_medecins``.
+Each case gives the year, the doctor's values that differ from a default doctor (medecin_defaut.yaml: an
+in-scope GP with no activity), and the expected outcome. The runner applies the rule to that one-row
+``activite_medecins``.
 """
 
 from __future__ import annotations
@@ -20,36 +21,12 @@ REGLES = dict(REGISTRE)
 DOSSIER = Path(__file__).parent / "rules"
 P = charger_parametres()
 
-MEDECIN = {  # the columns of transforms/sql/activite_medecins.sql
-    "ps": "75100001",
-    "specialite": 1,
-    "pfs_cat_cod": 1,
-    "cnv_cnv_cod": 1,
-    "exc_exc_nat": 1,
-    "commune": "75056",
-    "departement": "75",
-    "est_dans_champ": True,
-    "est_generaliste": True,
-    "secteur": 1,
-    "est_optam": False,
-    "zone": "HORS",
-    "nb_actes": 0,
-    "nb_actes_ame": 0,
-    "honoraires_sans_depassement_centimes": 0,
-    "honoraires_ccam_centimes": 0,
-    "file_active": 0,
-    "patientele_mt": 0,
-    "nb_patients_orientes_ipa": 0,
-    "est_sas_operationnel": False,
-    "est_inscrit_sas": False,
-    "est_agenda_ou_orga_sas": False,
-    "nb_stagiaires": 0,
-}
+MEDECIN = yaml.safe_load((DOSSIER / "medecin_defaut.yaml").read_text(encoding="utf-8"))
 TYPES = {"zone": pl.String}
 
 
 def _cas():
-    for f in sorted(DOSSIER.glob("*.yaml")):
+    for f in sorted(DOSSIER.glob("forfait_*.yaml")):
         contenu = yaml.safe_load(f.read_text(encoding="utf-8"))
         for c in contenu["cas"]:
             yield pytest.param(
@@ -69,4 +46,4 @@ def test_rule_case(regle, defaut, cas):
 
 
 def test_every_rule_has_cases():
-    assert {yaml.safe_load(f.read_text())["regle"] for f in DOSSIER.glob("*.yaml")} == set(REGLES)
+    assert {yaml.safe_load(f.read_text())["regle"] for f in DOSSIER.glob("forfait_*.yaml")} == set(REGLES)

@@ -24,6 +24,7 @@ MODELES = (
     "int_msu",
     "activite_medecins",
     "percentiles",
+    "int_contrats_aam",
 )
 TABLES_LUES = (
     "DA_PRA_R",
@@ -36,6 +37,7 @@ TABLES_LUES = (
     "SAS_DEPLOIEMENT",
     "SAS_INSCRIPTIONS",
     "MSU_DECLARATIONS",
+    "CONTRATS_AAM",
 )
 
 

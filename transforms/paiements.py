@@ -75,6 +75,7 @@ def justificatifs(resultat: pl.DataFrame) -> pl.DataFrame:
         pl.col("montant_centimes").cast(pl.Int64),
         non_remplis.alias("criteres_non_remplis"),
         pl.struct(details).struct.json_encode().alias("detail"),
+        pl.lit(None, pl.String).alias("reference_contrat"),
     )
 
 

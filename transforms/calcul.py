@@ -1,0 +1,40 @@
+"""Every rule of the annual run of year N, applied together: what the flow writes, built without I/O.
+
+Inputs are the model outputs (``activite_medecins``, ``int_contrats_aam``) and the reference thresholds of the
+assistant aid; outputs are the payment lines, the justifications and the control list of the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from transforms.forfaits_annuels import appliquer_regles
+from transforms.parametres import JeuParametres
+from transforms.rules.aide_assistant_medical import aide_assistant_medical
+
+
+@dataclass(frozen=True)
+class Resultats:
+    paiements: pl.DataFrame
+    justificatifs: pl.DataFrame
+    controles_aam: pl.DataFrame
+
+
+def specialites_evaluees(activite: pl.DataFrame, contrats: pl.DataFrame) -> list[int]:
+    """Specialties whose reference thresholds the aid needs: in-scope doctors' and contract holders'."""
+    porteurs = activite.join(contrats.select("ps").unique(), on="ps", how="semi")
+    s = pl.concat([activite.filter(pl.col("est_dans_champ")), porteurs])["specialite"]
+    return sorted(int(x) for x in s.drop_nulls().unique())
+
+
+def calculer(
+    activite: pl.DataFrame, contrats: pl.DataFrame, seuils_aam: pl.DataFrame, p: JeuParametres, annee: int
+) -> Resultats:
+    forfaits, justifs = appliquer_regles(activite, p, annee)
+    aam, justifs_aam, controles = aide_assistant_medical(activite, contrats, seuils_aam, p, annee)
+    paiements = pl.concat([forfaits, aam]).sort(
+        "dispositif", "beneficiaire_id", "echeance", "reference_contrat"
+    )
+    return Resultats(paiements, pl.concat([justifs, justifs_aam]), controles)
