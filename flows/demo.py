@@ -1,6 +1,6 @@
 """`make demo`: generate a small multi-year extract, then for each year run the Prefect flow ``annual_run``
 (ingest → DuckDB models → rules → validated payment file) and print where the payment file is and its
-totals per dispositif."""
+totals per dispositif. 2021 comes first: its distribution is the assistant aid's reference (rules.md §1)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import time
 from pathlib import Path
 
+import polars as pl
 from rich.console import Console
 
 from flows.annual_run import annual_run
@@ -20,7 +21,7 @@ from flows.parametres_io import charger_parametres
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--dir", type=Path, default=Path("data/demo"))
-    ap.add_argument("--years", default="2025,2026")
+    ap.add_argument("--years", default="2021,2025,2026")
     ap.add_argument("--scale", type=float, default=0.002)
     args = ap.parse_args()
     console = Console()
@@ -45,8 +46,18 @@ def main() -> None:
         afficher_totaux(r)
     console.print(f"Done in {time.perf_counter() - t:.0f} s. Lake: {lake.resolve()}; runs: {runs.resolve()}")
     console.print(
-        f"Explain a doctor: .venv/bin/forfaits explain --ps 75190013 --year {annees[0]} --out {runs}"
+        f"Explain a doctor: .venv/bin/forfaits explain --ps 75190013 --year {annees[-1]} --out {runs}"
     )
+    recouvrement = (
+        pl.read_parquet(Path(r["dossier"]) / "paiements.parquet")
+        .filter((pl.col("nature_versement") == "SOLDE") & (pl.col("montant_centimes") < 0))
+        .head(1)
+    )
+    if recouvrement.height:
+        console.print(
+            "Explain an assistant contract whose solde is a recovery: .venv/bin/forfaits explain "
+            f"--ps {recouvrement['beneficiaire_id'][0]} --year {annees[-1]} --out {runs}"
+        )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,12 @@ SELECT 'AAM' || lpad(ps_idx::VARCHAR, 9, '0') AS CTR_NUM,
        CASE WHEN u_fin < 0.06 AND sig + 800 <= fin_annee(getvariable('annee')) THEN sig + 800 END AS CTR_FIN_DTE,
        CASE WHEN est_generaliste THEN 'PATIENTELE_MT' ELSE 'FILE_ACTIVE' END AS PAT_IND,
        ini AS PAT_INI,
-       -- progression objective, smaller for larger patientèles; 10 % of contracts only maintain their level
-       CASE WHEN u_obj < 0.1 THEN ini ELSE ini + greatest(1, round(ini * (0.25 - least(0.2, ini / 10000.0))))::BIGINT END
+       -- 10 % of contracts only maintain their level; the others aim near the level the doctor's own trend
+       -- reaches two years later (GPs), or a few % more (file active), so that achievement rates spread
+       CASE WHEN u_obj < 0.1 THEN ini
+            WHEN est_generaliste THEN greatest(ini + 1,
+                round(n_mt(mt_base, r_mt, year(sig) + 2, annee_ins) * (0.95 + 0.2 * unif(ps_idx, 'aamq'))))::BIGINT
+            ELSE ini + greatest(1, round(ini * 0.06 * unif(ps_idx, 'aamq')))::BIGINT END
            AS PAT_OBJ
 FROM v WHERE sig <= fin_annee(getvariable('annee'))
 UNION ALL BY NAME
