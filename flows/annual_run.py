@@ -79,6 +79,16 @@ def calculer_modeles(
         for t in TABLES_LUES:
             f = source / f"{t}.parquet"
             valeurs[f"t_{t}"] = str(f if f.exists() else _table_vide(t, vides))
+        valeurs["t_ER_PRS_F_prec"] = str(_table_vide("ER_PRS_F", vides))
+        if valeurs["fmt_non_vu"]:  # patients not seen in N−1 nor N (forfait médecin traitant from 2026)
+            prec = lake / f"annee={annee - 1}" / "ER_PRS_F.parquet"
+            if not prec.exists():
+                raise ErreurRun(
+                    f"forfait_medecin_traitant paid in {annee + 1} needs the claims of {annee - 1} "
+                    f"(patients not seen in {annee - 1} nor {annee}): year {annee - 1} is not in the lake; "
+                    f"ingest it (forfaits ingest --extract DIR --year {annee - 1} --lake {lake})"
+                )
+            valeurs["t_ER_PRS_F_prec"] = str(prec)
         for nom, v in valeurs.items():
             con.execute("SET VARIABLE " + nom + " = ?", [v])  # names are ours (transforms/modeles.py)
         for m in MODELES:
@@ -87,7 +97,7 @@ def calculer_modeles(
             n = con.table(m).aggregate("count(*)").fetchall()[0][0]
             log(f"model {m}: {n:,} rows ({time.perf_counter() - t0:.1f} s)")
         sorties = {}
-        for m in ("activite_medecins", "percentiles", "int_contrats_aam"):
+        for m in ("activite_medecins", "percentiles", "int_contrats_aam", "int_categories_mt"):
             sorties[m] = travail / f"{m}.parquet"
             con.table(m).write_parquet(str(sorties[m]))
         return sorties
@@ -214,9 +224,10 @@ def executer(
         seuils = lancer(
             seuils_aam, lake, annee, p, activite, contrats, out / f".tmp-{run_id}-ref", memoire, log
         )
+        categories = pl.read_parquet(sorties["int_categories_mt"])
         for f in sorties.values():
             f.unlink()
-        r = calculer(activite, contrats, seuils, p, annee)
+        r = calculer(activite, contrats, seuils, categories, p, annee)
         manifest = lancer(ecrire_sorties, r, p, annee, lake, travail, run_id)
         dossier = lancer(publier, travail, out, run_id)
     except BaseException:

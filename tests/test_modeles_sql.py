@@ -167,3 +167,75 @@ def test_percentiles_are_nearest_rank_values(percentile, seuil):
     assert ligne["seuil"] == seuil
     assert ligne["nb_medecins"] == 10
     assert ligne["est_petite_specialite"]  # 10 < 11 doctors: flagged (statistical secrecy)
+
+
+@pytest.fixture(scope="module")
+def categories(tmp_path_factory) -> dict[int, tuple[str, bool]]:
+    """int_categories_mt for N = 2025 (paid in 2026: the grid with "not seen"), one patient per edge."""
+    lake = tmp_path_factory.mktemp("lake_fmt")
+    for an in (N - 1, N):
+        (lake / f"annee={an}").mkdir()
+    d = lake / f"annee={N}"
+    cab = {"PFS_CAT_COD": 1, "PFS_PRA_SPE": 1, "CNV_CNV_COD": 1, "EXC_EXC_NAT": 1, "IPP_ANN_NAI": 1970}
+    _ecrire(
+        d,
+        "DA_PRA_R",
+        [cab | {"PFS_PFS_NUM": A, "STA_PFS_NUM": A, "PFS_EXC_COM": "056", "PFS_INS_DSD": date(2000, 1, 1)}],
+    )
+    ages = {21: 6, 22: 7, 23: 74, 24: 75, 25: 79, 26: 80}  # patient → age reached in N
+    ald = {
+        31: (date(2020, 1, 1), date(N, 12, 31)),
+        32: (date(2020, 1, 1), date(N, 12, 30)),
+        33: (date(2020, 1, 1), None),
+    }
+    c2s = {41: (date(N, 1, 1), date(N, 12, 31)), 42: (date(N, 1, 1), date(N, 12, 30))}
+    patients = [*ages, *ald, *c2s, 51, 52, 53]
+    naissance = {i: N - ages.get(i, 40) for i in patients} | {33: N - 80}
+    _ecrire(d, "IR_MTT_R", [_mt(A, i) for i in patients])
+    ben = {"BEN_RNG_GEM": 1, "BEN_SEX_COD": 1, "BEN_DCD_DTE": None}
+    _ecrire(d, "IR_BEN_R", [ben | {"BEN_NIR_PSA": _nir(i), "BEN_NAI_ANN": naissance[i]} for i in patients])
+    _ecrire(
+        d,
+        "IR_IMB_R",
+        [
+            {"BEN_NIR_PSA": _nir(i), "BEN_RNG_GEM": 1, "IMB_ALD_NUM": 8, "IMB_ALD_DTD": a, "IMB_ALD_DTF": b}
+            for i, (a, b) in ald.items()
+        ],
+    )
+    _ecrire(
+        d,
+        "IR_ORC_R",
+        [
+            {"BEN_NIR_PSA": _nir(i), "BEN_RNG_GEM": 1, "BEN_CTA_TYP": 89, "ORC_DEB_DTE": a, "ORC_FIN_DTE": b}
+            for i, (a, b) in c2s.items()
+        ],
+    )
+    vus_n = [i for i in patients if i not in (51, 52, 53)]
+    _ecrire(
+        d,
+        "ER_PRS_F",
+        [_acte(A, i) for i in vus_n]
+        + [_acte(A, 53), _acte(A, 53, qte=-1, montant=-2650)],  # 53: seen then cancelled in N → net 0
+    )
+    _ecrire(
+        lake / f"annee={N - 1}", "ER_PRS_F", [_acte(A, 51, jour=date(N - 1, 5, 1))]
+    )  # 51 seen in N−1 only
+    sorties = calculer_modeles(lake, N, P, tmp_path_factory.mktemp("run_fmt"), memoire="1GB")
+    df = pl.read_parquet(sorties["int_categories_mt"])
+    assert df["ps"].unique().to_list() == [A]
+    return {r["categorie"]: (r["nb_patients"], r["nb_patients_c2s"]) for r in df.iter_rows(named=True)}
+
+
+def test_fmt_categories_at_every_age_boundary_ald_c2s_and_not_seen(categories):
+    # ages 6 | 7, 74 | 75, 79 | 80; ALD ending 31/12 counts, ending 30/12 does not; ALD at 80 → ald_80_plus;
+    # C2S covering 31/12 counts (1 patient); 51 seen in N−1 only is "seen"; 52 never seen and 53 netted to 0
+    # in N are "not seen", whatever their age.
+    assert categories == {
+        "age_moins_7": (1, 0),
+        "age_7_74_sans_ald": (1 + 1 + 1 + 2 + 1, 1),  # 7, 74, ALD ended 30/12 (40), 2 C2S (40), 51 (40)
+        "age_75_79_sans_ald": (2, 0),
+        "age_80_plus_sans_ald": (1, 0),
+        "ald_moins_80": (1, 0),
+        "ald_80_plus": (1, 0),
+        "non_vu": (2, 0),
+    }

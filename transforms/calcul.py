@@ -1,7 +1,8 @@
 """Every rule of the annual run of year N, applied together: what the flow writes, built without I/O.
 
-Inputs are the model outputs (``activite_medecins``, ``int_contrats_aam``) and the reference thresholds of the
-assistant aid; outputs are the payment lines, the justifications and the control list of the run.
+Inputs are the model outputs (``activite_medecins``, ``int_contrats_aam``, ``int_categories_mt``) and the
+reference thresholds of the assistant aid; outputs are the payment lines, the justifications and the control
+list of the run.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from transforms.forfaits_annuels import appliquer_regles
+from transforms.paiements import justificatifs
 from transforms.parametres import JeuParametres
 from transforms.rules.aide_assistant_medical import aide_assistant_medical
+from transforms.rules.forfait_medecin_traitant import forfait_medecin_traitant, lignes_echeances
 
 
 @dataclass(frozen=True)
@@ -30,11 +33,17 @@ def specialites_evaluees(activite: pl.DataFrame, contrats: pl.DataFrame) -> list
 
 
 def calculer(
-    activite: pl.DataFrame, contrats: pl.DataFrame, seuils_aam: pl.DataFrame, p: JeuParametres, annee: int
+    activite: pl.DataFrame,
+    contrats: pl.DataFrame,
+    seuils_aam: pl.DataFrame,
+    categories_mt: pl.DataFrame,
+    p: JeuParametres,
+    annee: int,
 ) -> Resultats:
     forfaits, justifs = appliquer_regles(activite, p, annee)
     aam, justifs_aam, controles = aide_assistant_medical(activite, contrats, seuils_aam, p, annee)
-    paiements = pl.concat([forfaits, aam]).sort(
+    fmt = forfait_medecin_traitant(activite, categories_mt, p, annee)
+    paiements = pl.concat([forfaits, aam, lignes_echeances(fmt, p, annee)]).sort(
         "dispositif", "beneficiaire_id", "echeance", "reference_contrat"
     )
-    return Resultats(paiements, pl.concat([justifs, justifs_aam]), controles)
+    return Resultats(paiements, pl.concat([justifs, justifs_aam, justificatifs(fmt)]), controles)

@@ -25,6 +25,7 @@ MODELES = (
     "activite_medecins",
     "percentiles",
     "int_contrats_aam",
+    "int_categories_mt",
 )
 TABLES_LUES = (
     "DA_PRA_R",
@@ -38,6 +39,8 @@ TABLES_LUES = (
     "SAS_INSCRIPTIONS",
     "MSU_DECLARATIONS",
     "CONTRATS_AAM",
+    "IR_IMB_R",
+    "IR_ORC_R",
 )
 
 
@@ -49,6 +52,10 @@ def variables(p: JeuParametres, annee: int) -> dict[str, object]:
         return p.a("commun", nom, d)
 
     percentiles = [int(x) for x in c("percentiles")]
+    versement = date(annee + 1, 1, 1)  # the forfait médecin traitant's grid is the payment year's
+    fmt = p.parametre("forfait_medecin_traitant", "grille_centimes")
+    grille = fmt.a(versement) if fmt.valeurs[0].debut <= versement else {}
+    ages = p.a("forfait_medecin_traitant", "bornes_age", versement) if grille else {}
     return {
         "annee": annee,
         "debut": date(annee, 1, 1),
@@ -67,7 +74,18 @@ def variables(p: JeuParametres, annee: int) -> dict[str, object]:
         "percentiles": percentiles,
         "quantiles": [x / 100 for x in percentiles],
         "effectif_min": int(c("effectif_minimal_secret_statistique")),
+        "debut_prec": date(annee - 1, 1, 1),
+        "cta_c2s": [int(x) for x in p.a("commun", "ben_cta_typ_c2s", date(annee, 12, 31))],
+        "fmt_non_vu": grille.get("non_vu") is not None,
+        "age_enfant": int(ages.get("enfant_max_exclu", 0)),
+        "age_senior": int(ages.get("senior_min", 0)),
+        "age_grand": int(ages.get("grand_age_min", 0)),
     }
+
+
+def besoin_annee_precedente(p: JeuParametres, annee: int) -> bool:
+    """The forfait médecin traitant paid in N+1 distinguishes patients not seen in N−1 nor N (needs N−1)."""
+    return bool(variables(p, annee)["fmt_non_vu"])
 
 
 def sql(modele: str) -> str:

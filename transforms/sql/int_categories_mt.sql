@@ -1,0 +1,62 @@
+-- grain: one row per doctor (STA_PFS_NUM) × forfait médecin traitant category of his patientèle MT at 31/12/N (rules.md §7)
+-- Counts only: patients never leave DuckDB. Age in N, ALD and C2S at 31/12/N; from the grid that has it, "not
+-- seen" = no act line of the doctor with a net quantity > 0 for that patient in N−1 nor in N (it takes precedence).
+WITH mt AS (
+    SELECT DISTINCT c.ps, m.BEN_NIR_PSA AS nir, m.BEN_RNG_GEM AS rang, getvariable('annee') - b.BEN_NAI_ANN AS age
+    FROM read_parquet(getvariable('t_IR_MTT_R')) m
+    JOIN stg_cabinets c ON c.cabinet = m.MTT_PFS_NUM
+    LEFT JOIN read_parquet(getvariable('t_IR_BEN_R')) b
+        ON b.BEN_NIR_PSA = m.BEN_NIR_PSA AND b.BEN_RNG_GEM = m.BEN_RNG_GEM
+    WHERE m.MTT_DEP_DTE <= getvariable('fin')
+        AND (m.MTT_FIN_DTE IS NULL OR m.MTT_FIN_DTE >= getvariable('fin'))
+        AND (b.BEN_DCD_DTE IS NULL OR b.BEN_DCD_DTE > getvariable('fin'))
+),
+ald AS (
+    SELECT DISTINCT BEN_NIR_PSA AS nir, BEN_RNG_GEM AS rang
+    FROM read_parquet(getvariable('t_IR_IMB_R'))
+    WHERE IMB_ALD_DTD <= getvariable('fin') AND (IMB_ALD_DTF IS NULL OR IMB_ALD_DTF >= getvariable('fin'))
+),
+c2s AS (
+    SELECT DISTINCT BEN_NIR_PSA AS nir, BEN_RNG_GEM AS rang
+    FROM read_parquet(getvariable('t_IR_ORC_R'))
+    WHERE list_contains(getvariable('cta_c2s'), BEN_CTA_TYP)
+        AND ORC_DEB_DTE <= getvariable('fin') AND (ORC_FIN_DTE IS NULL OR ORC_FIN_DTE >= getvariable('fin'))
+),
+vus AS (
+    SELECT DISTINCT ps, nir, rang
+    FROM (
+        SELECT c.ps, l.BEN_NIR_PSA AS nir, l.BEN_RNG_GEM AS rang, year(l.EXE_SOI_DTD) AS an
+        FROM read_parquet([getvariable('t_ER_PRS_F_prec'), getvariable('t_ER_PRS_F')]) l
+        JOIN stg_cabinets c ON c.cabinet = l.PFS_EXE_NUM
+        JOIN stg_natures n ON n.prs_nat = l.PRS_NAT_REF
+        WHERE getvariable('fmt_non_vu')
+            AND l.EXE_SOI_DTD BETWEEN getvariable('debut_prec') AND getvariable('fin')
+            AND l.DPN_QLF <> getvariable('dpn_info')
+            AND l.CPL_MAJ_TOP <= getvariable('cpl_max')
+            AND list_contains(getvariable('nat_rgt_actes'), n.prs_nat_rgt)
+        GROUP BY ALL
+        HAVING sum(l.PRS_ACT_QTE) > 0
+    )
+),
+patients AS (
+    SELECT
+        mt.ps,
+        CASE
+            WHEN getvariable('fmt_non_vu') AND v.ps IS NULL THEN 'non_vu'
+            WHEN a.nir IS NOT NULL AND mt.age >= getvariable('age_grand') THEN 'ald_80_plus'
+            WHEN a.nir IS NOT NULL THEN 'ald_moins_80'
+            WHEN mt.age < getvariable('age_enfant') THEN 'age_moins_7'
+            WHEN mt.age >= getvariable('age_grand') THEN 'age_80_plus_sans_ald'
+            WHEN mt.age >= getvariable('age_senior') THEN 'age_75_79_sans_ald'
+            ELSE 'age_7_74_sans_ald'
+        END AS categorie,
+        s.nir IS NOT NULL AS est_c2s
+    FROM mt
+    LEFT JOIN ald a ON a.nir = mt.nir AND a.rang = mt.rang
+    LEFT JOIN c2s s ON s.nir = mt.nir AND s.rang = mt.rang
+    LEFT JOIN vus v ON v.ps = mt.ps AND v.nir = mt.nir AND v.rang = mt.rang
+)
+SELECT ps, categorie, count(*) AS nb_patients, count(*) FILTER (WHERE est_c2s) AS nb_patients_c2s
+FROM patients
+GROUP BY ps, categorie
+ORDER BY ps, categorie
