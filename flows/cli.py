@@ -136,6 +136,89 @@ def afficher_totaux(r: dict) -> None:
 
 
 @app.command()
+def simulate(
+    year: Annotated[int, typer.Option(help="Reference year N (payments of N+1)")],
+    reforme: Annotated[Path, typer.Option(help="Parameter overlay folder describing the reform")],
+    lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
+    memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Cost a reform: the same rules under the baseline and the reform for year N; no payment file written."""
+    import json
+
+    from flows.annual_run import ErreurRun
+    from flows.simulate import simuler
+
+    try:
+        r = simuler(year, lake, reforme, memory, journal=None if json_ else lambda m: typer.echo(m, err=True))
+    except ErreurRun as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    if json_:
+        typer.echo(json.dumps(r, ensure_ascii=False))
+        return
+    afficher_simulation(r)
+
+
+def afficher_simulation(r: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def e(c: int) -> str:
+        return f"{c / 100:,.0f}"
+
+    t = Table(
+        title=f"Reform {r['reforme']}, year {r['annee_reference']} (paid {r['annee_reference'] + 1}), €"
+    )
+    for c in (
+        "dispositif",
+        "cost base",
+        "cost reform",
+        "difference",
+        "beneficiaries",
+        "mean base",
+        "mean reform",
+        "D1–D9 reform",
+        "winners",
+        "losers",
+    ):
+        t.add_column(c, justify="left" if c == "dispositif" else "right")
+    for x in r["dispositifs"]:
+        b, f = x["base"], x["reforme"]
+        t.add_row(
+            x["dispositif"],
+            e(b["cout_centimes"]),
+            e(f["cout_centimes"]),
+            e(x["ecart_centimes"]),
+            f"{b['beneficiaires']:,} → {f['beneficiaires']:,}",
+            e(b["moyenne_centimes"]),
+            e(f["moyenne_centimes"]),
+            f"{e(f['deciles_centimes'][0])}–{e(f['deciles_centimes'][-1])}",
+            f"{x['gagnants']:,}",
+            f"{x['perdants']:,}",
+        )
+    c = Console()
+    c.print(t)
+    for v in r["enveloppes"]:
+        verdict = "[green]fits[/green]" if v["tient_dans_enveloppe"] else "[red]does not fit[/red]"
+        c.print(
+            f"{v['dispositif']}: extra cost {e(v['ecart_centimes'])} € against an envelope of "
+            f"{e(v['enveloppe_centimes'])} €: {verdict}"
+            + (f", misses by {e(v['depassement_centimes'])} €" if v["depassement_centimes"] else "")
+        )
+        verdict = "[green]fits[/green]" if v["tient_par_medecin"] else "[red]does not fit[/red]"
+        c.print(
+            f"  per beneficiary: {e(v['ecart_par_beneficiaire_centimes'])} € against "
+            f"{e(v['enveloppe_par_medecin_centimes'])} € per doctor: {verdict}"
+            + (
+                f", misses by {e(v['depassement_par_medecin_centimes'])} €"
+                if v["depassement_par_medecin_centimes"]
+                else ""
+            )
+        )
+
+
+@app.command()
 def explain(
     ps: Annotated[str, typer.Option(help="Doctor's main cabinet number (STA_PFS_NUM)")],
     year: Annotated[int, typer.Option(help="Reference year N")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -20,13 +21,15 @@ from transforms.paiements import CLE_METIER, avec_ids, id_ligne, totaux_de_contr
 
 N = 2025
 R = 2021  # the reference distribution of the assistant aid
+PREC = N - 1  # the forfait médecin traitant paid in 2026 reads the claims of N − 1
 
 
 @pytest.fixture(scope="module")
 def premier_run(tmp_path_factory):
     d = tmp_path_factory.mktemp("run")
-    generer(d / "x", [R, N], 0.001, 5, "csv", charger_parametres(), "2GB", progression=lambda m: None)
-    ingerer(d / "x" / str(R), R, d / "lake", memoire="2GB")
+    generer(d / "x", [R, PREC, N], 0.001, 5, "csv", charger_parametres(), "2GB", progression=lambda m: None)
+    for annee in (R, PREC):
+        ingerer(d / "x" / str(annee), annee, d / "lake", memoire="2GB")
     with prefect_test_harness(server_startup_timeout=120):
         r = annual_run(N, str(d / "lake"), str(d / "out"), extract=str(d / "x" / str(N)), memoire="2GB")
     return d, r
@@ -50,8 +53,11 @@ def test_the_flow_publishes_a_checked_payment_file(premier_run):
         "FORFAIT_IPA",
         "FORFAIT_MSU",
         "AIDE_ASSISTANT_MEDICAL",
+        "FORFAIT_MEDECIN_TRAITANT",
     }
-    annuels = paiements.filter(pl.col("dispositif") != "AIDE_ASSISTANT_MEDICAL")
+    annuels = paiements.filter(
+        pl.col("dispositif").str.starts_with("FORFAIT_") & (pl.col("nature_versement") == "FORFAIT")
+    )
     assert (annuels["echeance"] == date(N + 1, 4, 30)).all()
     aam = paiements.filter(pl.col("dispositif") == "AIDE_ASSISTANT_MEDICAL")
     assert set(aam["nature_versement"]) == {"FORFAIT", "ACOMPTE", "SOLDE"}
@@ -94,11 +100,63 @@ def test_assistant_contracts_are_justified_one_by_one_and_controlled(premier_run
 
 def test_a_year_after_the_reference_needs_it_in_the_lake(tmp_path):
     generer(
-        tmp_path / "x", [N], 0.0005, 6, "parquet", charger_parametres(), "2GB", progression=lambda m: None
+        tmp_path / "x", [PREC], 0.0005, 6, "parquet", charger_parametres(), "2GB", progression=lambda m: None
     )
     with pytest.raises(ErreurRun, match=r"distribution of 31/12/2021 .*year 2021 is not in the lake"):
-        executer(N, tmp_path / "lake", tmp_path / "out", extract=tmp_path / "x" / str(N), memoire="2GB")
+        executer(PREC, tmp_path / "lake", tmp_path / "out", extract=tmp_path / "x" / str(PREC), memoire="2GB")
     assert not list((tmp_path / "out").iterdir())  # nothing published, nothing left half-written
+
+
+def test_the_fmt_of_2026_needs_the_previous_year_in_the_lake(tmp_path):
+    generer(
+        tmp_path / "x", [N], 0.0005, 6, "parquet", charger_parametres(), "2GB", progression=lambda m: None
+    )
+    with pytest.raises(ErreurRun, match=r"needs the claims of 2024 .*year 2024 is not in the lake"):
+        executer(N, tmp_path / "lake", tmp_path / "out", extract=tmp_path / "x" / str(N), memoire="2GB")
+    assert not list((tmp_path / "out").iterdir())
+
+
+def test_fmt_is_paid_in_four_installments_that_sum_to_the_justified_amount(premier_run):
+    d, r = premier_run
+    dossier = d / "out" / r["run_id"]
+    p = pl.read_parquet(dossier / "paiements.parquet").filter(
+        pl.col("dispositif") == "FORFAIT_MEDECIN_TRAITANT"
+    )
+    assert set(p["echeance"]) == {date(N + 1, m, 15) for m in (4, 6, 9, 11)}
+    j = pl.read_parquet(dossier / "justificatifs.parquet").filter(
+        (pl.col("dispositif") == "FORFAIT_MEDECIN_TRAITANT") & pl.col("est_eligible")
+    )
+    sommes = p.group_by("beneficiaire_id").agg(pl.col("montant_centimes").sum().alias("s"))
+    assert sommes.join(j, on="beneficiaire_id").filter(pl.col("s") != pl.col("montant_centimes")).is_empty()
+    assert sommes.height == j.height > 0
+
+
+def test_simulation_with_an_empty_overlay_equals_the_baseline(premier_run, tmp_path):
+    from flows.simulate import simuler
+
+    d, _ = premier_run
+    vide = tmp_path / "vide"
+    vide.mkdir()
+    s = simuler(PREC, d / "lake", vide, memoire="2GB")
+    assert s["dispositifs"] and all(
+        x["ecart_centimes"] == 0 and x["gagnants"] == x["perdants"] == 0 and x["base"] == x["reforme"]
+        for x in s["dispositifs"]
+    )
+
+
+def test_seed_004_reform_raises_only_the_fmt_and_is_checked_against_its_envelope(premier_run):
+    from flows.simulate import simuler
+
+    d, _ = premier_run
+    reforme = Path(__file__).parents[1] / "data" / "reforms" / "seed004_revalorisation_fmt"
+    s = simuler(PREC, d / "lake", reforme, memoire="2GB")
+    par = {x["dispositif"]: x for x in s["dispositifs"]}
+    fmt = par["FORFAIT_MEDECIN_TRAITANT"]
+    assert fmt["ecart_centimes"] > 0 and fmt["perdants"] == 0 and fmt["gagnants"] > 0
+    assert all(x["ecart_centimes"] == 0 for k, x in par.items() if k != "FORFAIT_MEDECIN_TRAITANT")
+    (v,) = s["enveloppes"]
+    assert (v["enveloppe_centimes"], v["enveloppe_par_medecin_centimes"]) == (10_000_000_000, 200_000)
+    assert v["ecart_centimes"] == fmt["ecart_centimes"]
 
 
 def test_manifest_totals_equal_the_sums_of_the_file(premier_run):

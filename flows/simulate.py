@@ -1,0 +1,91 @@
+"""Reform simulation (rules.md §10): year N under the baseline parameters and under a reform overlay.
+
+Runs the same models and rules as the annual run, in a temporary folder; writes no payment file and publishes
+nothing. The DuckDB models run once when the reform leaves their variables unchanged.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from flows.annual_run import calculer_modeles, dossier_annee, seuils_aam
+from flows.parametres_io import charger_parametres
+from transforms.calcul import Resultats, calculer
+from transforms.modeles import variables
+from transforms.parametres import JeuParametres, ParametreError
+from transforms.simulation import comparer, enveloppe
+
+
+def _resultats(
+    lake: Path, annee: int, p: JeuParametres, travail: Path, memoire: str, log, modeles: dict | None = None
+) -> tuple[Resultats, dict]:
+    if modeles is None:
+        travail.mkdir(parents=True, exist_ok=True)
+        s = calculer_modeles(lake, annee, p, travail, memoire, log)
+        modeles = {k: pl.read_parquet(f) for k, f in s.items()}
+    seuils = seuils_aam(
+        lake,
+        annee,
+        p,
+        modeles["activite_medecins"],
+        modeles["int_contrats_aam"],
+        travail / "ref",
+        memoire,
+        log,
+    )
+    r = calculer(
+        modeles["activite_medecins"],
+        modeles["int_contrats_aam"],
+        seuils,
+        modeles["int_categories_mt"],
+        p,
+        annee,
+    )
+    return r, modeles
+
+
+def simuler(
+    annee: int,
+    lake: Path,
+    reforme: Path,
+    memoire: str = "8GB",
+    journal: Callable[[str], None] | None = None,
+) -> dict:
+    """Baseline vs reform for year N: comparison per dispositif, and the reform's envelope if it sets one."""
+    log = journal or (lambda m: None)
+    lake = Path(lake)
+    dossier_annee(lake, annee)
+    base, p_reforme = charger_parametres(), charger_parametres(overlay=Path(reforme))
+    with tempfile.TemporaryDirectory(prefix="forfaits-simulation-") as t:
+        log(f"baseline {annee}")
+        r0, modeles = _resultats(lake, annee, base, Path(t) / "base", memoire, log)
+        memes = variables(base, annee) == variables(p_reforme, annee)
+        log(f"reform {reforme}" + (" (same model variables: models reused)" if memes else ""))
+        r1, _ = _resultats(
+            lake, annee, p_reforme, Path(t) / "reforme", memoire, log, modeles if memes else None
+        )
+    rapport = comparer(r0.paiements, r1.paiements)
+    sortie = {
+        "annee_reference": annee,
+        "reforme": str(reforme),
+        "empreinte_base": base.empreinte,
+        "empreinte_reforme": p_reforme.empreinte,
+        "dispositifs": rapport,
+        "enveloppes": [],
+    }
+    fin = date(annee + 1, 12, 31)
+    for dispositif, params in p_reforme.parametres.items():
+        if "enveloppe_reforme_centimes" not in params:
+            continue
+        try:
+            total = int(p_reforme.a(dispositif, "enveloppe_reforme_centimes", fin))
+            par_medecin = int(p_reforme.a(dispositif, "enveloppe_reforme_par_medecin_centimes", fin))
+        except ParametreError as e:
+            raise ParametreError(f"reform envelope of {dispositif}: {e}") from None
+        sortie["enveloppes"].append(enveloppe(rapport, dispositif.upper(), total, par_medecin))
+    return sortie
