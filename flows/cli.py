@@ -168,7 +168,8 @@ def afficher_simulation(r: dict) -> None:
         return f"{c / 100:,.0f}"
 
     t = Table(
-        title=f"Reform {r['reforme']}, year {r['annee_reference']} (paid {r['annee_reference'] + 1}), €"
+        title=f"Reform {Path(r['reforme']).name}, year {r['annee_reference']} "
+        f"(paid {r['annee_reference'] + 1}), €"
     )
     for c in (
         "dispositif",
@@ -197,7 +198,7 @@ def afficher_simulation(r: dict) -> None:
             f"{x['gagnants']:,}",
             f"{x['perdants']:,}",
         )
-    c = Console()
+    c = Console(width=max(Console().width, 150))  # ten columns: wider than a pipe's default 80
     c.print(t)
     for v in r["enveloppes"]:
         verdict = "[green]fits[/green]" if v["tient_dans_enveloppe"] else "[red]does not fit[/red]"

@@ -1,6 +1,8 @@
 """`make demo`: generate a small multi-year extract, then for each year run the Prefect flow ``annual_run``
 (ingest → DuckDB models → rules → validated payment file) and print where the payment file is and its
-totals per dispositif. 2021 comes first: its distribution is the assistant aid's reference (rules.md §1)."""
+totals per dispositif. 2021 comes first: its distribution is the assistant aid's reference (rules.md §1);
+2024 gives the forfait médecin traitant of 2026 its "not seen in N−1" patients. Last, the seed 004 reform
+of the forfait médecin traitant is simulated on 2024 against its envelope."""
 
 from __future__ import annotations
 
@@ -13,15 +15,16 @@ import polars as pl
 from rich.console import Console
 
 from flows.annual_run import annual_run
-from flows.cli import afficher_rapport, afficher_totaux
+from flows.cli import afficher_rapport, afficher_simulation, afficher_totaux
 from flows.generation import generer
 from flows.parametres_io import charger_parametres
+from flows.simulate import simuler
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--dir", type=Path, default=Path("data/demo"))
-    ap.add_argument("--years", default="2021,2025,2026")
+    ap.add_argument("--years", default="2021,2024,2025,2026")
     ap.add_argument("--scale", type=float, default=0.002)
     args = ap.parse_args()
     console = Console()
@@ -48,6 +51,10 @@ def main() -> None:
     console.print(
         f"Explain a doctor: .venv/bin/forfaits explain --ps 75190013 --year {annees[-1]} --out {runs}"
     )
+    reforme = Path(__file__).resolve().parents[1] / "data" / "reforms" / "seed004_revalorisation_fmt"
+    if 2024 in annees:
+        console.print(f"[bold]3. Seed 004 reform simulated on 2024[/] ({reforme.name}; no payment file)")
+        afficher_simulation(simuler(2024, lake, reforme, memoire="2GB"))
     recouvrement = (
         pl.read_parquet(Path(r["dossier"]) / "paiements.parquet")
         .filter((pl.col("nature_versement") == "SOLDE") & (pl.col("montant_centimes") < 0))
