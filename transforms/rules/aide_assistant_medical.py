@@ -47,7 +47,7 @@ import polars as pl
 
 from transforms.paiements import COLONNES_PAIEMENTS, avec_ids, justificatifs
 from transforms.parametres import JeuParametres
-from transforms.rules.commun import fraction, pas_en_vigueur, resultat
+from transforms.rules.commun import arrondi, fraction, pas_en_vigueur, resultat
 
 DISPOSITIF = "AIDE_ASSISTANT_MEDICAL"
 REGLE = "aide_assistant_medical"
@@ -240,11 +240,6 @@ def table_montants(p: JeuParametres) -> pl.DataFrame:
     return pl.DataFrame(lignes, schema=schema).sort("table_du")
 
 
-def _arrondi(num: pl.Expr, den: pl.Expr | int) -> pl.Expr:
-    """num / den rounded to the nearest integer, half up, for num ≥ 0 and den > 0 (integers only)."""
-    return (2 * num + den) // (2 * den)
-
-
 def contrats_evalues(
     contrats: pl.DataFrame, activite: pl.DataFrame, seuils: pl.DataFrame, p: JeuParametres, annee: int
 ) -> pl.DataFrame:
@@ -374,8 +369,8 @@ def echeances(contrats: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFr
             f"({manquants.height} installment(s) concerned)"
         )
     a = pl.col("montant_annuel")
-    acompte = _arrondi(a * num_ac, den_ac)
-    proratise = _arrondi(a * pl.col("taux_num"), pl.col("taux_den"))
+    acompte = arrondi(a * num_ac, den_ac)
+    proratise = arrondi(a * pl.col("taux_num"), pl.col("taux_den"))
     return e.with_columns(
         pl.when(pl.col("nature_versement") == "SOLDE").then(acompte).alias("acompte_deja_verse"),
         pl.when(pl.col("nature_versement") == "SOLDE").then(proratise).alias("montant_proratise"),

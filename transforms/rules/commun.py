@@ -51,6 +51,11 @@ def resultat(
     )
 
 
+def arrondi(num: pl.Expr, den: pl.Expr | int) -> pl.Expr:
+    """num / den to the nearest integer, half up, for num ≥ 0 and den > 0, in integers (cents stay exact)."""
+    return (2 * num + den) // (2 * den)
+
+
 def fraction(part: float | str) -> tuple[int, int]:
     """A share of a parameter file (0.02) as an exact fraction (1, 50), to compare counts in integers."""
     f = Fraction(str(part))

@@ -32,7 +32,7 @@ import polars as pl
 
 from transforms.paiements import avec_ids
 from transforms.parametres import JeuParametres
-from transforms.rules.commun import fraction, pas_en_vigueur, resultat
+from transforms.rules.commun import arrondi, fraction, pas_en_vigueur, resultat
 
 DISPOSITIF = "FORFAIT_MEDECIN_TRAITANT"
 REGLE = "forfait_medecin_traitant"
@@ -62,11 +62,6 @@ def _points_de_base(taux: float | str) -> int:
     if f.denominator != 1:
         raise ValueError(f"{REGLE}: rate {taux} is finer than 1/10 000")
     return int(f)
-
-
-def _arrondi(num: pl.Expr, den: pl.Expr | int) -> pl.Expr:
-    """num / den to the nearest integer, half up (num ≥ 0, den > 0), in integers."""
-    return (2 * num + den) // (2 * den)
 
 
 def forfait_medecin_traitant(
@@ -110,9 +105,7 @@ def forfait_medecin_traitant(
         sn = pl.when(plafonne).then(pl.lit(e)).otherwise(c2s)  # min(share, plafond) = sn / sd
         sd = pl.when(plafonne).then(pl.lit(f)).otherwise(t)
         maj_c2s = (
-            pl.when((t > 0) & (c2s * b > a * t))
-            .then(_arrondi(s * (sn * b - a * sd), sd * b * d))
-            .otherwise(0)
+            pl.when((t > 0) & (c2s * b > a * t)).then(arrondi(s * (sn * b - a * sd), sd * b * d)).otherwise(0)
         )
     supplement = int(grille.get("supplement_c2s") or 0)
     majorations = p.a(REGLE, "majorations_medecin", v)
@@ -136,7 +129,7 @@ def forfait_medecin_traitant(
         (c2s * supplement).cast(pl.Int64).alias("supplement_c2s_centimes"),
         taux_medecin.cast(pl.Int64).alias("taux_majorations_medecin_pour_10000"),
     ).with_columns(
-        _arrondi(s * pl.col("taux_majorations_medecin_pour_10000"), 10_000)
+        arrondi(s * pl.col("taux_majorations_medecin_pour_10000"), 10_000)
         .cast(pl.Int64)
         .alias("majorations_medecin_centimes"),
         pl.when(t > 0).then(c2s / t).alias("part_c2s"),
