@@ -66,6 +66,8 @@ def activite(tmp_path_factory) -> dict[str, dict]:
     lake = tmp_path_factory.mktemp("lake")
     d = lake / f"annee={N}"
     d.mkdir()
+    (lake / f"annee={N - 1}").mkdir()  # N − 1 with no claim (the forfait médecin traitant of 2026 reads it)
+    _ecrire(lake / f"annee={N - 1}", "ER_PRS_F", [])
     cab = {"PFS_CAT_COD": 1, "PFS_PRA_SPE": 1, "CNV_CNV_COD": 1, "EXC_EXC_NAT": 1, "IPP_ANN_NAI": 1970}
     ins = {"PFS_INS_DSD": date(2000, 1, 1)}
     _ecrire(
