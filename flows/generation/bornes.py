@@ -255,8 +255,15 @@ def bornes(annee: int) -> dict[str, pl.DataFrame]:
         ("AAMB00007", "75190027", date(2023, 5, 1), "TIERS_TEMPS", None, 900, 1000),
         ("AAMB00008", "75190028", date(2021, 3, 1), "MI_TEMPS", date(2025, 2, 28), 1000, 1150),
         ("AAMB00009", "75190029", date(2021, 3, 1), "TEMPS_PLEIN", None, 1200, 1200),
+        # signed on 15 December: contract years 1 and 2 both fall due in the next year
+        *[
+            (f"AAMB0001{i}", f"7519007{i}", date(a, 12, 15), "MI_TEMPS", None, 1000, 1100)
+            for i, a in enumerate((2021, 2024, 2025, 2026))
+        ],
     ]
     for num, sta, sig, opt, fin, ini, obj in contrats:
+        if sig > date(y, 12, 31):
+            continue
         if int(sta[3:]) not in (90021, 90022, 90023):
             b.medecin(int(sta[3:]))
         b.rows["contrats_aam"].append(
