@@ -43,7 +43,8 @@ def calculer(
     forfaits, justifs = appliquer_regles(activite, p, annee)
     aam, justifs_aam, controles = aide_assistant_medical(activite, contrats, seuils_aam, p, annee)
     fmt = forfait_medecin_traitant(activite, categories_mt, p, annee)
+    # sorted on the whole business key (unique), so that a rerun writes the same file byte for byte
     paiements = pl.concat([forfaits, aam, lignes_echeances(fmt, p, annee)]).sort(
-        "dispositif", "beneficiaire_id", "echeance", "reference_contrat"
+        "dispositif", "beneficiaire_id", "echeance", "reference_contrat", "nature_versement"
     )
     return Resultats(paiements, pl.concat([justifs, justifs_aam, justificatifs(fmt)]), controles)
