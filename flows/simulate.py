@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -17,8 +16,8 @@ from flows.annual_run import calculer_modeles, dossier_annee, seuils_aam
 from flows.parametres_io import charger_parametres
 from transforms.calcul import Resultats, calculer
 from transforms.modeles import variables
-from transforms.parametres import JeuParametres, ParametreError
-from transforms.simulation import comparer, enveloppe
+from transforms.parametres import JeuParametres
+from transforms.simulation import comparer, enveloppes
 
 
 def _resultats(
@@ -70,22 +69,11 @@ def simuler(
             lake, annee, p_reforme, Path(t) / "reforme", memoire, log, modeles if memes else None
         )
     rapport = comparer(r0.paiements, r1.paiements)
-    sortie = {
+    return {
         "annee_reference": annee,
         "reforme": str(reforme),
         "empreinte_base": base.empreinte,
         "empreinte_reforme": p_reforme.empreinte,
         "dispositifs": rapport,
-        "enveloppes": [],
+        "enveloppes": enveloppes(rapport, p_reforme, annee),
     }
-    fin = date(annee + 1, 12, 31)
-    for dispositif, params in p_reforme.parametres.items():
-        if "enveloppe_reforme_centimes" not in params:
-            continue
-        try:
-            total = int(p_reforme.a(dispositif, "enveloppe_reforme_centimes", fin))
-            par_medecin = int(p_reforme.a(dispositif, "enveloppe_reforme_par_medecin_centimes", fin))
-        except ParametreError as e:
-            raise ParametreError(f"reform envelope of {dispositif}: {e}") from None
-        sortie["enveloppes"].append(enveloppe(rapport, dispositif.upper(), total, par_medecin))
-    return sortie

@@ -32,9 +32,9 @@ def appliquer_regles(
     mm, jj = (int(x) for x in str(p.a("commun", "echeance_forfaits_annuels", date(annee, 1, 1))).split("-"))
     echeance = date(annee + 1, mm, jj)
     lignes, justifs = [], []
-    for _, regle in REGLES:
+    for nom, regle in REGLES:
         r = regle(activite, p, annee)
-        lignes.append(lignes_forfait(r, echeance))
+        lignes.append(lignes_forfait(r, annee, nom.upper(), echeance))
         justifs.append(justificatifs(r))
     paiements = pl.concat(lignes).sort("dispositif", "beneficiaire_id", "echeance")
     return paiements, pl.concat(justifs)

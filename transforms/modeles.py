@@ -18,6 +18,7 @@ MODELES = (
     "stg_cabinets",
     "int_medecins",
     "int_activite",
+    "int_patients_mt",
     "int_patientele_mt",
     "int_orientations_ipa",
     "int_sas",
@@ -81,11 +82,6 @@ def variables(p: JeuParametres, annee: int) -> dict[str, object]:
         "age_senior": int(ages.get("senior_min", 0)),
         "age_grand": int(ages.get("grand_age_min", 0)),
     }
-
-
-def besoin_annee_precedente(p: JeuParametres, annee: int) -> bool:
-    """The forfait médecin traitant paid in N+1 distinguishes patients not seen in N−1 nor N (needs N−1)."""
-    return bool(variables(p, annee)["fmt_non_vu"])
 
 
 def sql(modele: str) -> str:

@@ -38,21 +38,33 @@ def avec_ids(lignes: pl.DataFrame) -> pl.DataFrame:
     return lignes.with_columns(pl.Series("id_ligne", ids, pl.String)).select(list(COLONNES_PAIEMENTS))
 
 
-def lignes_forfait(resultat: pl.DataFrame, echeance: date) -> pl.DataFrame:
+def lignes_ps(lignes: pl.DataFrame, annee: int, dispositif: str) -> pl.DataFrame:
+    """Payment lines of doctors (``ps``) for year N, paid in N+1, from rows carrying ``ps``,
+    ``nature_versement``, ``echeance``, ``montant_centimes`` and, for contracts, ``reference_contrat``."""
+    sans_contrat = pl.lit(None, pl.String).alias("reference_contrat")
+    return avec_ids(
+        lignes.select(
+            pl.lit(annee, pl.Int64).alias("annee_reference"),
+            pl.lit(annee + 1, pl.Int64).alias("annee_versement"),
+            pl.lit(dispositif).alias("dispositif"),
+            pl.lit("PS").alias("beneficiaire_type"),
+            pl.col("ps").alias("beneficiaire_id"),
+            "nature_versement",
+            "echeance",
+            pl.col("montant_centimes").cast(pl.Int64),
+            "reference_contrat" if "reference_contrat" in lignes.columns else sans_contrat,
+        )
+    )
+
+
+def lignes_forfait(resultat: pl.DataFrame, annee: int, dispositif: str, echeance: date) -> pl.DataFrame:
     """One FORFAIT line per eligible doctor with an amount, due on ``echeance`` (in N+1)."""
     payes = resultat.filter(pl.col("est_eligible") & (pl.col("montant_centimes") > 0))
-    lignes = payes.select(
-        pl.col("annee_reference").cast(pl.Int64),
-        (pl.col("annee_reference") + 1).cast(pl.Int64).alias("annee_versement"),
-        "dispositif",
-        pl.lit("PS").alias("beneficiaire_type"),
-        pl.col("ps").alias("beneficiaire_id"),
-        pl.lit("FORFAIT").alias("nature_versement"),
-        pl.lit(echeance).alias("echeance"),
-        pl.col("montant_centimes").cast(pl.Int64),
-        pl.lit(None, pl.String).alias("reference_contrat"),
+    return lignes_ps(
+        payes.with_columns(pl.lit("FORFAIT").alias("nature_versement"), pl.lit(echeance).alias("echeance")),
+        annee,
+        dispositif,
     )
-    return avec_ids(lignes)
 
 
 def justificatifs(resultat: pl.DataFrame) -> pl.DataFrame:

@@ -6,7 +6,11 @@ dispositif (installments, soldes and recoveries included).
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
+
+from transforms.parametres import JeuParametres
 
 DECILES = [i / 10 for i in range(1, 10)]
 
@@ -72,3 +76,19 @@ def enveloppe(
         "tient_par_medecin": par_medecin <= par_medecin_centimes,
         "depassement_par_medecin_centimes": max(0, par_medecin - par_medecin_centimes),
     }
+
+
+def enveloppes(rapport: list[dict], p: JeuParametres, annee: int) -> list[dict]:
+    """The envelope check of every dispositif whose parameters set ``enveloppe_reforme_centimes`` (and its
+    per-doctor value), at the end of the payment year N+1."""
+    fin = date(annee + 1, 12, 31)
+    return [
+        enveloppe(
+            rapport,
+            dispositif.upper(),
+            int(p.a(dispositif, "enveloppe_reforme_centimes", fin)),
+            int(p.a(dispositif, "enveloppe_reforme_par_medecin_centimes", fin)),
+        )
+        for dispositif, params in p.parametres.items()
+        if "enveloppe_reforme_centimes" in params
+    ]

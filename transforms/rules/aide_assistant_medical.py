@@ -45,7 +45,7 @@ from fractions import Fraction
 
 import polars as pl
 
-from transforms.paiements import COLONNES_PAIEMENTS, avec_ids, justificatifs
+from transforms.paiements import COLONNES_PAIEMENTS, justificatifs, lignes_ps
 from transforms.parametres import JeuParametres
 from transforms.rules.commun import arrondi, fraction, pas_en_vigueur, resultat
 
@@ -408,19 +408,7 @@ def aide_assistant_medical(
     c = contrats_evalues(contrats, activite, seuils, p, annee)
     e = echeances(c, p, annee)
     payees = e.filter(pl.col("montant_centimes") != 0)
-    lignes = avec_ids(
-        payees.select(
-            pl.lit(annee, pl.Int64).alias("annee_reference"),
-            pl.lit(annee + 1, pl.Int64).alias("annee_versement"),
-            pl.lit(DISPOSITIF).alias("dispositif"),
-            pl.lit("PS").alias("beneficiaire_type"),
-            pl.col("ps").alias("beneficiaire_id"),
-            "nature_versement",
-            "echeance",
-            "montant_centimes",
-            "reference_contrat",
-        )
-    )
+    lignes = lignes_ps(payees, annee, DISPOSITIF)
     detail_echeances = e.group_by("reference_contrat").agg(
         pl.struct(
             "nature_versement",

@@ -30,7 +30,7 @@ from fractions import Fraction
 
 import polars as pl
 
-from transforms.paiements import avec_ids
+from transforms.paiements import lignes_ps
 from transforms.parametres import JeuParametres
 from transforms.rules.commun import arrondi, fraction, pas_en_vigueur, resultat
 
@@ -178,16 +178,4 @@ def lignes_echeances(r: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFr
             payes.select("ps", pl.lit(d).alias("echeance"), part.cast(pl.Int64).alias("montant_centimes"))
         )
     lignes = pl.concat(parts).filter(pl.col("montant_centimes") > 0)
-    return avec_ids(
-        lignes.select(
-            pl.lit(annee, pl.Int64).alias("annee_reference"),
-            pl.lit(annee + 1, pl.Int64).alias("annee_versement"),
-            pl.lit(DISPOSITIF).alias("dispositif"),
-            pl.lit("PS").alias("beneficiaire_type"),
-            pl.col("ps").alias("beneficiaire_id"),
-            pl.lit("ECHEANCE").alias("nature_versement"),
-            "echeance",
-            "montant_centimes",
-            pl.lit(None, pl.String).alias("reference_contrat"),
-        )
-    )
+    return lignes_ps(lignes.with_columns(pl.lit("ECHEANCE").alias("nature_versement")), annee, DISPOSITIF)

@@ -2,14 +2,8 @@
 -- Counts only: patients never leave DuckDB. Age in N, ALD and C2S at 31/12/N; from the grid that has it, "not
 -- seen" = no act line of the doctor with a net quantity > 0 for that patient in N−1 nor in N (it takes precedence).
 WITH mt AS (
-    SELECT DISTINCT c.ps, m.BEN_NIR_PSA AS nir, m.BEN_RNG_GEM AS rang, getvariable('annee') - b.BEN_NAI_ANN AS age
-    FROM read_parquet(getvariable('t_IR_MTT_R')) m
-    JOIN stg_cabinets c ON c.cabinet = m.MTT_PFS_NUM
-    LEFT JOIN read_parquet(getvariable('t_IR_BEN_R')) b
-        ON b.BEN_NIR_PSA = m.BEN_NIR_PSA AND b.BEN_RNG_GEM = m.BEN_RNG_GEM
-    WHERE m.MTT_DEP_DTE <= getvariable('fin')
-        AND (m.MTT_FIN_DTE IS NULL OR m.MTT_FIN_DTE >= getvariable('fin'))
-        AND (b.BEN_DCD_DTE IS NULL OR b.BEN_DCD_DTE > getvariable('fin'))
+    SELECT ps, nir, rang, getvariable('annee') - annee_naissance AS age
+    FROM int_patients_mt
 ),
 ald AS (
     SELECT DISTINCT BEN_NIR_PSA AS nir, BEN_RNG_GEM AS rang

@@ -1,11 +1,4 @@
 -- grain: one row per doctor (STA_PFS_NUM) with at least one médecin-traitant patient at 31/12/N (rules.md §0)
--- A patient counts once per doctor, whichever of his cabinets the declaration names; dead patients are excluded.
-SELECT c.ps, count(DISTINCT (m.BEN_NIR_PSA, m.BEN_RNG_GEM)) AS patientele_mt
-FROM read_parquet(getvariable('t_IR_MTT_R')) m
-JOIN stg_cabinets c ON c.cabinet = m.MTT_PFS_NUM
-LEFT JOIN read_parquet(getvariable('t_IR_BEN_R')) b
-    ON b.BEN_NIR_PSA = m.BEN_NIR_PSA AND b.BEN_RNG_GEM = m.BEN_RNG_GEM
-WHERE m.MTT_DEP_DTE <= getvariable('fin')
-    AND (m.MTT_FIN_DTE IS NULL OR m.MTT_FIN_DTE >= getvariable('fin'))
-    AND (b.BEN_DCD_DTE IS NULL OR b.BEN_DCD_DTE > getvariable('fin'))
-GROUP BY c.ps
+SELECT ps, count(*) AS patientele_mt
+FROM int_patients_mt
+GROUP BY ps
