@@ -8,6 +8,7 @@ the lake (``<lake>/derives/percentiles/annee=N.parquet``, replaced atomically) f
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -15,22 +16,26 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import psutil
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.fichiers import ecrire_csv, panne, publier_dossier
 from flows.ingest import NOMENCLATURES, ingerer, sha256_fichier
+from flows.ledger import publier as publier_ledger
 from flows.parametres_io import charger_parametres
 from schemas.sorties import Justificatifs, schema_paiements
 from schemas.sources import TABLES
+from transforms import modeles as transforms_modeles
 from transforms.calcul import Resultats, calculer, specialites_evaluees
 from transforms.forfaits_annuels import montants_permis
-from transforms.modeles import MODELES, TABLES_LUES, sql, variables
+from transforms.modeles import DOSSIER_SQL, MODELES, TABLES_LUES, sql, variables
 from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
 from transforms.parametres import JeuParametres
 from transforms.rules import aide_assistant_medical as aam
@@ -56,6 +61,9 @@ def _table_vide(nom: str, dossier: Path) -> Path:
     f = dossier / f"{nom}.parquet"
     pl.DataFrame(schema={n: c.dtype.type for n, c in schema.columns.items()}).write_parquet(f)
     return f
+
+
+SORTIES_MODELES = ("activite_medecins", "percentiles", "int_contrats_aam", "int_categories_mt")
 
 
 def calculer_modeles(
@@ -97,7 +105,7 @@ def calculer_modeles(
             n = con.table(m).aggregate("count(*)").fetchall()[0][0]
             log(f"model {m}: {n:,} rows ({time.perf_counter() - t0:.1f} s)")
         sorties = {}
-        for m in ("activite_medecins", "percentiles", "int_contrats_aam", "int_categories_mt"):
+        for m in SORTIES_MODELES:
             sorties[m] = travail / f"{m}.parquet"
             con.table(m).write_parquet(str(sorties[m]))
         return sorties
@@ -146,8 +154,7 @@ def ecrire_sorties(
     Justificatifs.validate(r.justificatifs, lazy=True)
     paiements = r.paiements.select(list(COLONNES_PAIEMENTS))
     paiements.write_parquet(travail / "paiements.parquet")
-    with (travail / "paiements.csv").open("w", encoding="utf-8", newline="") as fh:
-        paiements.write_csv(fh, separator=";", date_format="%d/%m/%Y")
+    ecrire_csv(paiements, travail / "paiements.csv", "pendant_paiements")
     r.justificatifs.write_parquet(travail / "justificatifs.parquet")
     r.controles_aam.write_parquet(travail / "controle_contrats_aam.parquet")
     ingest = json.loads((dossier_annee(lake, annee) / "ingest.json").read_text(encoding="utf-8"))
@@ -188,10 +195,72 @@ def ecrire_sorties(
 
 
 def publier(travail: Path, out: Path, nom: str) -> Path:
-    """Rename the checked run folder to its final name (atomic on one file system)."""
-    cible = out / nom
-    os.replace(travail, cible)
-    return cible
+    """fsync the checked run folder and rename it to its final name (atomic on one file system)."""
+    (travail / ".proprietaire").unlink(missing_ok=True)
+    return publier_dossier(travail, out / nom)
+
+
+def nettoyer_temporaires(out: Path) -> list[Path]:
+    """Remove the temporary folders of runs whose process is gone (killed before publishing)."""
+    partis = []
+    for d in Path(out).glob(".tmp-*"):
+        f = d / ".proprietaire"
+        try:
+            pid = int(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pid = None
+        if pid is None or not psutil.pid_exists(pid):
+            shutil.rmtree(d, ignore_errors=True)
+            partis.append(d)
+    return partis
+
+
+def empreinte_code() -> str:
+    """sha256 of the DuckDB models and of the module that binds their variables (the models' code version)."""
+    h = hashlib.sha256()
+    for f in [*sorted(DOSSIER_SQL.glob("*.sql")), Path(transforms_modeles.__file__)]:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def cle_modeles(lake: Path, annee: int, p: JeuParametres) -> str:
+    """The models' inputs: the ingests read (N, and N−1 when the grid needs it), their variables, code."""
+    v = variables(p, annee)
+    ingests = [sha256_fichier(dossier_annee(lake, annee) / "ingest.json")]
+    prec = lake / f"annee={annee - 1}" / "ingest.json"
+    if v["fmt_non_vu"] and prec.exists():
+        ingests.append(sha256_fichier(prec))
+    texte = json.dumps(
+        {"annee": annee, "ingests": ingests, "variables": v, "code": empreinte_code()}, default=str
+    )
+    return hashlib.sha256(texte.encode()).hexdigest()[:24]
+
+
+def modeles(lake: Path, annee: int, p: JeuParametres, memoire: str = "8GB", journal=None) -> dict[str, Path]:
+    """The models of year N, persisted in the lake under the key of their inputs (``cle_modeles``): a run
+    after a crash, or on unchanged inputs, reads them back instead of computing them again."""
+    log = journal or (lambda m: None)
+    cle = cle_modeles(lake, annee, p)
+    cible = lake / "derives" / "modeles" / f"annee={annee}-{cle}"
+    if not (cible / ".complet").exists():
+        tmp = cible.with_name(f".tmp-{cible.name}-{uuid.uuid4().hex[:8]}")
+        try:
+            calculer_modeles(lake, annee, p, tmp, memoire, log)
+            (tmp / ".complet").write_text(cle, encoding="utf-8")
+            shutil.rmtree(cible, ignore_errors=True)
+            publier_dossier(tmp, cible)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        log(f"models of {annee} read back from {cible.name} (inputs unchanged)")
+    return {m: cible / f"{m}.parquet" for m in SORTIES_MODELES}
+
+
+def cle_cache_modeles(contexte, parametres: dict) -> str | None:
+    """Prefect cache key of the models task: ``cle_modeles`` while its persisted outputs are complete."""
+    lake, annee, p = Path(parametres["lake"]), parametres["annee"], parametres["p"]
+    cle = cle_modeles(lake, annee, p)
+    return cle if (lake / "derives" / "modeles" / f"annee={annee}-{cle}" / ".complet").exists() else None
 
 
 def executer(
@@ -203,38 +272,71 @@ def executer(
     memoire: str = "8GB",
     journal: Callable[[str], None] | None = None,
     etape: Callable | None = None,
+    ledger: Path | None = None,
+    publications: Path | None = None,
+    echeance: date | None = None,
 ) -> dict:
-    """The annual run of year N without Prefect (the flow below wraps the same steps as tasks)."""
+    """The annual run of year N without Prefect (the flow below wraps the same steps as tasks); with
+    ``ledger``, the run is then published through it into ``publications`` (flows/ledger.py)."""
     log = journal or (lambda m: None)
     lancer = etape or (lambda fn, *a, **k: fn(*a, **k))
     p = parametres or charger_parametres()
     lake, out = Path(lake), Path(out)
     if extract is not None:
         lancer(ingerer, Path(extract), annee, lake, p, journal=log)
+    panne("apres_ingest")
     dossier_annee(lake, annee)
     out.mkdir(parents=True, exist_ok=True)
+    for d in nettoyer_temporaires(out):
+        log(f"removed {d.name}, left by a run that did not finish")
     run_id = f"{annee}-{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     travail = out / f".tmp-{run_id}"
     travail.mkdir()
+    (travail / ".proprietaire").write_text(str(os.getpid()), encoding="utf-8")
     try:
-        sorties = lancer(calculer_modeles, lake, annee, p, travail, memoire, log)
+        sorties = lancer(modeles, lake, annee, p, memoire, log)
+        panne("apres_modeles")
         _garder_percentiles(lake, annee, sorties["percentiles"])
         activite = pl.read_parquet(sorties["activite_medecins"])
         contrats = pl.read_parquet(sorties["int_contrats_aam"])
-        seuils = lancer(
-            seuils_aam, lake, annee, p, activite, contrats, out / f".tmp-{run_id}-ref", memoire, log
-        )
+        seuils = lancer(seuils_aam, lake, annee, p, activite, contrats, travail / ".ref", memoire, log)
+        panne("apres_seuils")
         categories = pl.read_parquet(sorties["int_categories_mt"])
-        for f in sorties.values():
-            f.unlink()
         r = calculer(activite, contrats, seuils, categories, p, annee)
+        panne("apres_regles")
         manifest = lancer(ecrire_sorties, r, p, annee, lake, travail, run_id)
+        panne("avant_renommage_run")
         dossier = lancer(publier, travail, out, run_id)
     except BaseException:
         shutil.rmtree(travail, ignore_errors=True)
         raise
-    log(f"run {run_id}: {manifest['total']['nb_lignes']:,} payment lines published in {dossier}")
-    return {"dossier": str(dossier), **{k: manifest[k] for k in ("run_id", "totaux_de_controle", "total")}}
+    log(f"run {run_id}: {manifest['total']['nb_lignes']:,} payment lines in {dossier}")
+    resultat = {
+        "dossier": str(dossier),
+        **{k: manifest[k] for k in ("run_id", "totaux_de_controle", "total")},
+    }
+    panne("avant_publication")
+    if ledger is not None:
+        pub = lancer(
+            publier_ledger, dossier, ledger, publications or out.parent / "publications", echeance, log
+        )
+        resultat["publication"] = _resume_publication(pub)
+    return resultat
+
+
+def _resume_publication(pub: dict) -> dict:
+    return {
+        k: pub[k]
+        for k in (
+            "dossier",
+            "publication_id",
+            "reprise",
+            "totaux_de_controle",
+            "total",
+            "nouvelles_cles",
+            "regularisations",
+        )
+    }
 
 
 def _percentiles_gardes(lake: Path, annee: int) -> Path:
@@ -316,15 +418,26 @@ def annual_run(
     extract: str | None = None,
     overlay: str | None = None,
     memoire: str = "8GB",
+    ledger: str | None = None,
+    publications: str | None = None,
+    echeance: date | None = None,
 ) -> dict:
-    """Prefect flow of the annual run; the year N is the partition key (a backfill re-runs years)."""
+    """Prefect flow of the annual run; the year N is the partition key (a backfill re-runs years). With
+    ``ledger``, the run is published through it (``publications``: where publication folders go).
+
+    Resume: the models task's outputs are persisted in the lake under the key of its inputs (ingests read,
+    model variables, code), which is also its Prefect cache key; the reference percentiles are kept the same
+    way. A run started again after a failure reads them back and goes on from there."""
     logger = get_run_logger()
     taches = {
         ingerer: task(ingerer, name="ingest", cache_policy=NO_CACHE),
-        calculer_modeles: task(calculer_modeles, name="models", cache_policy=NO_CACHE),
+        modeles: task(modeles, name="models", cache_key_fn=cle_cache_modeles, persist_result=True),
         seuils_aam: task(seuils_aam, name="reference percentiles", cache_policy=NO_CACHE),
         ecrire_sorties: task(ecrire_sorties, name="outputs", cache_policy=NO_CACHE),
-        publier: task(publier, name="publish", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5),
+        publier: task(
+            publier, name="publish run folder", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5
+        ),
+        publier_ledger: task(publier_ledger, name="publish through the ledger", cache_policy=NO_CACHE),
     }
 
     def etape(fn, *a, **k):
@@ -339,4 +452,7 @@ def annual_run(
         memoire,
         journal=logger.info,
         etape=etape,
+        ledger=Path(ledger) if ledger else None,
+        publications=Path(publications) if publications else None,
+        echeance=echeance,
     )

@@ -1,8 +1,9 @@
-"""Command line: ``forfaits generate | ingest | run | explain``."""
+"""Command line: ``forfaits generate | ingest | run | publish | backfill | serve | explain | simulate``."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -83,6 +84,14 @@ def ingest(
         afficher_rapport(rapport)
 
 
+LEDGER = typer.Option(envvar="FORFAITS_LEDGER", help="Ledger file (append-only record of published lines)")
+PUBLICATIONS = typer.Option(envvar="FORFAITS_PUBLICATIONS", help="Folder of the publications")
+ECHEANCE = typer.Option(
+    help="Due date of the publication's REGULARISATION lines (default: 1st of next month)",
+    formats=["%Y-%m-%d"],
+)
+
+
 @app.command()
 def run(
     year: Annotated[int, typer.Option(help="Reference year N (payments fall in N+1)")],
@@ -91,6 +100,10 @@ def run(
     extract: Annotated[Path | None, typer.Option(help="Ingest this extract of year N first")] = None,
     overlay: Annotated[Path | None, typer.Option(help="Parameter overlay folder")] = None,
     memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
+    publish: Annotated[bool, typer.Option("--publish", help="Publish the run through the ledger")] = False,
+    ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
+    publications: Annotated[Path, PUBLICATIONS] = Path("data/publications"),
+    echeance: Annotated[datetime | None, ECHEANCE] = None,
     json_: Annotated[
         bool, typer.Option("--json", help="Print one JSON object: run folder and totals")
     ] = False,
@@ -100,18 +113,176 @@ def run(
 
     from flows.annual_run import ErreurRun, annual_run
     from flows.ingest import ErreurIngest
+    from flows.ledger import ErreurPublication
 
     try:
         r = annual_run(
-            year, str(lake), str(out), str(extract) if extract else None, _ou_rien(overlay), memory
+            year,
+            str(lake),
+            str(out),
+            str(extract) if extract else None,
+            _ou_rien(overlay),
+            memory,
+            str(ledger) if publish else None,
+            str(publications),
+            echeance.date() if echeance else None,
         )
-    except (ErreurRun, ErreurIngest) as e:
+    except (ErreurRun, ErreurIngest, ErreurPublication) as e:
         typer.echo(f"run of {year} stopped: {e}", err=True)
         raise typer.Exit(2) from None
     if json_:
         typer.echo(json.dumps(r, default=str, ensure_ascii=False))
         return
     afficher_totaux(r)
+    if "publication" in r:
+        afficher_publication(r["publication"])
+
+
+@app.command()
+def publish(
+    run: Annotated[Path, typer.Option(help="Run folder (as printed by forfaits run)")],
+    ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
+    publications: Annotated[Path, PUBLICATIONS] = Path("data/publications"),
+    echeance: Annotated[datetime | None, ECHEANCE] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the publication's manifest as JSON")] = False,
+) -> None:
+    """Publish a run through the ledger: new keys, REGULARISATION deltas and cancellations; nothing twice."""
+    import json
+
+    from flows.ledger import ErreurPublication, publier
+
+    try:
+        r = publier(run, ledger, publications, echeance.date() if echeance else None)
+    except ErreurPublication as e:
+        typer.echo(f"publication stopped: {e}", err=True)
+        raise typer.Exit(2) from None
+    if json_:
+        typer.echo(json.dumps(r, default=str, ensure_ascii=False))
+        return
+    afficher_publication(r)
+
+
+def afficher_publication(r: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"Publication {r['publication_id']} (year {r.get('annee_reference', '')})")
+    for c in ("dispositif", "nature", "lines", "amount (€)"):
+        t.add_column(c, justify="left" if c in ("dispositif", "nature") else "right")
+    for x in r["totaux_de_controle"]:
+        t.add_row(
+            x["dispositif"], x["nature_versement"], f"{x['nb_lignes']:,}", f"{x['somme_centimes'] / 100:,.2f}"
+        )
+    t.add_row("total", "", f"{r['total']['nb_lignes']:,}", f"{r['total']['somme_centimes'] / 100:,.2f}")
+    c = Console()
+    c.print(t)
+    n, g = r["nouvelles_cles"], r["regularisations"]
+    vide = " [bold]empty: everything was already published[/bold]" if not r["total"]["nb_lignes"] else ""
+    c.print(
+        f"new keys: {n['nb_lignes']:,} lines, {n['somme_centimes'] / 100:,.2f} €; regularisations: "
+        f"{g['nb_lignes']:,} lines, {g['somme_centimes'] / 100:,.2f} € ({g['cles_modifiees']:,} keys changed)"
+        f"{vide}"
+    )
+    if r.get("reprise"):
+        c.print("this publication had been appended to the ledger by an interrupted run: finished now")
+    c.print(f"publication: {r['dossier']}")
+
+
+@app.command()
+def backfill(
+    years: Annotated[str, typer.Option(help="Years, e.g. 2021-2025 or 2021,2023")],
+    extracts: Annotated[
+        Path | None, typer.Option(help="Folder of extracts, one sub-folder per year (else: the lake's years)")
+    ] = None,
+    lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
+    out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
+    overlay: Annotated[Path | None, typer.Option(help="Parameter overlay folder")] = None,
+    memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
+    publish: Annotated[bool, typer.Option("--publish", help="Publish each year through the ledger")] = False,
+    ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
+    publications: Annotated[Path, PUBLICATIONS] = Path("data/publications"),
+    echeance: Annotated[datetime | None, ECHEANCE] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object per year")] = False,
+) -> None:
+    """Re-run past years, each with the parameters in force for it, and report per year what changed."""
+    import json
+
+    from flows.annual_run import ErreurRun
+    from flows.backfill import backfill as backfill_flow
+    from flows.ingest import ErreurIngest
+    from flows.ledger import ErreurPublication
+
+    try:
+        r = backfill_flow(
+            _annees(years),
+            str(lake),
+            str(out),
+            _ou_rien(extracts),
+            _ou_rien(overlay),
+            memory,
+            str(ledger) if publish else None,
+            str(publications),
+            echeance.date() if echeance else None,
+        )
+    except (ErreurRun, ErreurIngest, ErreurPublication) as e:
+        typer.echo(f"backfill stopped: {e}", err=True)
+        raise typer.Exit(2) from None
+    if json_:
+        typer.echo(json.dumps(r, default=str, ensure_ascii=False))
+        return
+    afficher_backfill(r)
+
+
+def afficher_backfill(r: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="Backfill: what changed per year")
+    for c in ("year", "run", "lines", "amount (€)", "vs previous run", "published", "regularisations (€)"):
+        t.add_column(c, justify="left" if c in ("run", "vs previous run", "published") else "right")
+    for annee, x in sorted(r.items()):
+        ch, pub = x["changements"], x.get("publication")
+        t.add_row(
+            str(annee),
+            x["run_id"],
+            f"{x['total']['nb_lignes']:,}",
+            f"{x['total']['somme_centimes'] / 100:,.2f}",
+            "first run"
+            if ch["run_precedent"] is None
+            else f"{ch['cles_nouvelles']:,} new, {ch['cles_modifiees_ou_disparues']:,} changed keys, "
+            f"{ch['beneficiaires_touches']:,} beneficiaries, {ch['ecart_centimes'] / 100:+,.2f} €",
+            pub["publication_id"] if pub else "not published",
+            f"{pub['regularisations']['somme_centimes'] / 100:+,.2f}" if pub else "",
+        )
+    Console(width=max(Console().width, 150)).print(t)
+
+
+@app.command()
+def serve(
+    extracts: Annotated[Path, typer.Option(help="Folder of extracts, one sub-folder per year")] = Path(
+        "data/extracts"
+    ),
+    lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
+    out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
+    ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
+    publications: Annotated[Path, PUBLICATIONS] = Path("data/publications"),
+    cron: Annotated[str, typer.Option(help="Cron of the annual run (Europe/Paris)")] = "0 6 1 3 *",
+    memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
+) -> None:
+    """Serve the scheduled annual run (Prefect deployment 'annual-run'); needs a standing Prefect server."""
+    from prefect import serve as prefect_serve
+
+    from flows.serve import deploiement
+
+    parametres = {
+        "extracts": str(extracts.resolve()),
+        "lake": str(lake.resolve()),
+        "out": str(out.resolve()),
+        "ledger": str(ledger.resolve()),
+        "publications": str(publications.resolve()),
+        "memoire": memory,
+    }
+    prefect_serve(deploiement(parametres, cron))
 
 
 def _ou_rien(p: Path | None) -> str | None:

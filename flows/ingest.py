@@ -440,10 +440,11 @@ def ingerer(
         echecs = lake / ".echecs"
         echecs.mkdir(exist_ok=True)
         rapport["erreur"] = str(e)
-        (dossier / "ingest.json").write_text(
-            json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8"
-        )
-        os.replace(dossier, echecs / dossier.name)
+        if dossier.exists():  # not yet moved to .versions by _publier
+            (dossier / "ingest.json").write_text(
+                json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8"
+            )
+            os.replace(dossier, echecs / dossier.name)
         raise
     finally:
         con.close()

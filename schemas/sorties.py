@@ -130,3 +130,31 @@ class Justificatifs(pa.DataFrameModel):
         return data.lazyframe.select(
             (pl.col("montant_centimes") >= 0) | pl.col("reference_contrat").is_not_null()
         )
+
+
+def schema_publication(annee: int) -> pa.DataFrameSchema:
+    """A publication (ledger section of outputs.md): the payment model, except that a ``REGULARISATION``
+    emitted by a publication falls due when the publication is paid (``annee_versement`` = its due date's
+    year), which for a backfill is later than N+1. Every other line keeps ``annee_versement`` = N+1."""
+    schema = Paiements.to_schema()
+    checks = [c for c in schema.checks if c.name != "versement_en_n_plus_1"]
+    checks += [
+        pa.Check(
+            lambda d: d.lazyframe.select(
+                (pl.col("echeance").dt.year() == pl.col("annee_versement"))
+                & (
+                    (pl.col("annee_versement") == pl.col("annee_reference") + 1)
+                    | (pl.col("nature_versement") == "REGULARISATION")
+                )
+            ),
+            name="versement_de_la_publication",
+            error="echeance in annee_versement, = N+1 except REGULARISATION lines",
+        ),
+        pa.Check(
+            lambda d: d.lazyframe.select(pl.col("annee_reference") == annee),
+            error=f"annee_reference = {annee}",
+        ),
+    ]
+    return pa.DataFrameSchema(
+        columns=schema.columns, checks=checks, strict=schema.strict, unique=schema.unique, name="Publication"
+    )

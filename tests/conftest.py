@@ -3,3 +3,25 @@ import os
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def harnais_prefect():
+    """One Prefect test harness (a temporary local API) for the whole session: it takes ~20 s to start."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def extraits_minuscules(tmp_path_factory):
+    """Synthetic extracts of 2021 (the assistant aid's reference), 2024 and 2025 at scale 0.001, CSV."""
+    from flows.generation import generer
+    from flows.parametres_io import charger_parametres
+
+    d = tmp_path_factory.mktemp("extraits")
+    generer(d, [2021, 2024, 2025], 0.001, 5, "csv", charger_parametres(), "2GB", progression=lambda m: None)
+    return d

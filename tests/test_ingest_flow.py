@@ -1,21 +1,13 @@
-"""The ingest as a Prefect flow, end to end (one harness for the module: its start costs ~10–20 s)."""
+"""The ingest as a Prefect flow, end to end (under the session's Prefect harness)."""
 
 import polars as pl
-import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.generation import generer
 from flows.ingest import ingest_flow
 from flows.parametres_io import charger_parametres
 
 
-@pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-def test_ingest_flow_publishes_the_year(harness, tmp_path):
+def test_ingest_flow_publishes_the_year(harnais_prefect, tmp_path):
     generer(
         tmp_path / "x",
         [2025],

@@ -1,0 +1,103 @@
+"""Backfill: re-run past years, each with the parameters in force for it, and report what changed.
+
+The year N is the partition key: each year is one ``annual_run`` (a Prefect subflow) whose rules read the
+parameters at their own dates for N. Years run in ascending order, so that a year's extract is ingested before
+a later year reads it (N−1 for the forfait médecin traitant of 2026, 2021 for the assistant aid).
+
+What changed, per year: with ``--publish``, the publication (new keys, regularisations); without, the run
+compared with the previous run of the same year, key by key, the same way a publication would
+(``transforms.ledger.comparer``), so the report says what a publication would emit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from prefect import flow
+
+from flows.annual_run import ErreurRun, annual_run, executer
+from transforms.ledger import COLONNES_CUMULS, comparer, cumuls_de
+
+
+def ecarts(precedent: Path | None, nouveau: Path) -> dict:
+    """What publishing ``nouveau`` after ``precedent`` (two runs of one year) would emit."""
+    run = pl.read_parquet(nouveau / "paiements.parquet")
+    if precedent is None:
+        cumuls = pl.DataFrame(schema=COLONNES_CUMULS)
+    else:
+        ancien = pl.read_parquet(precedent / "paiements.parquet")
+        cumuls = cumuls_de(
+            ancien.rename({"id_ligne": "cle_id"}).with_columns(pl.lit(None).alias("id_ligne_publie"))
+        )
+    lignes, mvts = comparer(run, cumuls, date(run["annee_versement"].max() or 1, 1, 1))
+    regul = lignes.filter(pl.col("nature_versement") == "REGULARISATION")
+    return {
+        "run_precedent": precedent.name if precedent else None,
+        "cles_nouvelles": lignes.height - regul.height,
+        "cles_modifiees_ou_disparues": mvts.filter(pl.col("id_ligne_publie") != pl.col("cle_id")).height
+        + mvts["id_ligne_publie"].null_count(),
+        "beneficiaires_touches": mvts["beneficiaire_id"].n_unique(),
+        "ecart_centimes": int(mvts["montant_centimes"].sum()),
+    }
+
+
+def runs_publies(out: Path, annee: int) -> list[Path]:
+    return sorted(d for d in Path(out).glob(f"{annee}-*") if (d / "manifest.json").exists())
+
+
+def une_annee(annee: int, extracts: Path | None, lake: Path, out: Path, executer_run, **k) -> dict:
+    extrait = extracts / str(annee) if extracts is not None and (extracts / str(annee)).is_dir() else None
+    if extrait is None and not (lake / f"annee={annee}").exists():
+        raise ErreurRun(
+            f"backfill of {annee}: no extract folder {extracts}/{annee} and the year is not in the lake"
+        )
+    avant = runs_publies(out, annee)
+    r = executer_run(annee, extrait, **k)
+    r["changements"] = ecarts(avant[-1] if avant else None, Path(r["dossier"]))
+    return r
+
+
+@flow(name="backfill", log_prints=False)
+def backfill(
+    annees: list[int],
+    lake: str,
+    out: str,
+    extracts: str | None = None,
+    overlay: str | None = None,
+    memoire: str = "8GB",
+    ledger: str | None = None,
+    publications: str | None = None,
+    echeance: date | None = None,
+) -> dict:
+    """Run (with ``ledger``: and publish) each year of ``annees``; return per year the run and its changes."""
+    lake_, out_ = Path(lake), Path(out)
+
+    def run(annee, extrait):
+        return annual_run(
+            annee,
+            lake,
+            out,
+            str(extrait) if extrait else None,
+            overlay,
+            memoire,
+            ledger,
+            publications,
+            echeance,
+        )
+
+    return {
+        a: une_annee(a, Path(extracts) if extracts else None, lake_, out_, run) for a in sorted(set(annees))
+    }
+
+
+def backfill_sans_prefect(
+    annees: list[int], lake: Path, out: Path, extracts: Path | None = None, **k
+) -> dict:
+    """The same years without Prefect (tests, benchmarks)."""
+
+    def run(annee, extrait):
+        return executer(annee, lake, out, extrait, **k)
+
+    return {a: une_annee(a, extracts, Path(lake), Path(out), run) for a in sorted(set(annees))}

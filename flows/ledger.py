@@ -1,0 +1,330 @@
+"""Publication of a run through the append-only ledger: nothing is ever paid twice, nothing is lost.
+
+The ledger is one DuckDB file (``flows/sql/ledger/schema.sql``). Publishing a run of year N, under an
+exclusive lock on the ledger:
+
+1. reads the run's payment file and checks it against its manifest (sha256, pandera);
+2. finishes any publication the ledger holds but whose folder is missing (a crash after step 4);
+3. compares the run's lines with the ledger's cumulative amounts of N (``transforms.ledger.comparer``);
+4. appends the publication, its lines and its movements to the ledger in **one transaction**, with the
+   fingerprint of its content chained to the previous publication's;
+5. writes the publication folder **from the ledger** (temporary name, fsync, rename).
+
+The ledger is the truth and the folder a deterministic rendering of it: a crash before 4 leaves nothing (the
+next publish computes the same publication), a crash after 4 is finished by the next publish, byte for byte
+the same. Opening the ledger re-computes the fingerprint chain: an altered or unreadable ledger is refused,
+and nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from filelock import FileLock, Timeout
+
+from flows.fichiers import ecrire_csv, panne, publier_dossier
+from flows.ingest import sha256_fichier
+from schemas.sorties import schema_publication
+from transforms.ledger import COLONNES_CUMULS, COLONNES_MOUVEMENTS, comparer
+from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
+
+SQL = Path(__file__).parent / "sql" / "ledger"
+
+
+class ErreurPublication(Exception):
+    """The publication cannot go on (ledger locked, altered or unreadable, run folder not valid…)."""
+
+
+def _sql(nom: str) -> str:
+    return (SQL / f"{nom}.sql").read_text(encoding="utf-8")
+
+
+def echeance_par_defaut(aujourd_hui: date) -> date:
+    """Regularisations fall due on the first day of the month after the publication."""
+    return date(aujourd_hui.year + aujourd_hui.month // 12, aujourd_hui.month % 12 + 1, 1)
+
+
+def _empreinte(df: pl.DataFrame, cle: str) -> str:
+    return hashlib.sha256(df.sort(cle, "montant_centimes").write_csv().encode("utf-8")).hexdigest()
+
+
+def _empreinte_contenu(lignes: pl.DataFrame, mouvements: pl.DataFrame) -> str:
+    a = _empreinte(lignes.cast(COLONNES_PAIEMENTS).select(list(COLONNES_PAIEMENTS)), "id_ligne")
+    b = _empreinte(mouvements.cast(COLONNES_MOUVEMENTS).select(list(COLONNES_MOUVEMENTS)), "cle_id")
+    return hashlib.sha256(f"{a}|{b}".encode()).hexdigest()
+
+
+def _chainer(precedente: str, meta: dict) -> str:
+    return hashlib.sha256((precedente + json.dumps(meta, sort_keys=True, default=str)).encode()).hexdigest()
+
+
+_CHAMPS = [
+    "seq",
+    "annee_reference",
+    "run_id",
+    "run_manifest_sha256",
+    "echeance_regularisation",
+    "cree_le",
+    "nb_lignes",
+    "somme_centimes",
+    "empreinte_contenu",
+]
+
+
+class Ledger:
+    """An open, verified ledger; use as a context manager (closes the connection)."""
+
+    def __init__(self, chemin: Path):
+        self.chemin = Path(chemin)
+        existait = self.chemin.exists()
+        try:
+            self.con = duckdb.connect(str(self.chemin))
+            if not existait:
+                self.con.execute(_sql("schema"))
+        except duckdb.Error as e:
+            raise ErreurPublication(
+                f"ledger {self.chemin} cannot be read ({type(e).__name__}: {str(e).splitlines()[0]}); "
+                "nothing was written. Restore the ledger from its backup before publishing again."
+            ) from None
+        self._verifier()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.con.close()
+
+    def publications(self) -> list[dict]:
+        rel = self.con.execute("SELECT * FROM publications ORDER BY seq")
+        noms = [d[0] for d in rel.description]
+        return [dict(zip(noms, r, strict=True)) for r in rel.fetchall()]
+
+    def _frame(self, requete: str, params: list, schema: dict) -> pl.DataFrame:
+        t = self.con.sql(_sql(requete), params=params).to_arrow_table()
+        return pl.from_arrow(t).cast(schema).select(list(schema))
+
+    def lignes(self, seq: int) -> pl.DataFrame:
+        return self._frame("lignes_publication", [seq], COLONNES_PAIEMENTS)
+
+    def mouvements(self, seq: int) -> pl.DataFrame:
+        return self._frame("mouvements_publication", [seq], COLONNES_MOUVEMENTS)
+
+    def cumuls(self, annee: int) -> pl.DataFrame:
+        return self._frame("cumuls", [annee], COLONNES_CUMULS)
+
+    def _verifier(self) -> None:
+        """Re-compute every publication's content fingerprint and the chain; refuse a ledger that differs."""
+        try:
+            publications = self.publications()
+            precedente = ""
+            for i, p in enumerate(publications, start=1):
+                lignes, mvts = self.lignes(p["seq"]), self.mouvements(p["seq"])
+                probleme = None
+                if p["seq"] != i:
+                    probleme = f"publication numbers jump from {i - 1} to {p['seq']}"
+                elif (
+                    lignes.height != p["nb_lignes"]
+                    or int(lignes["montant_centimes"].sum()) != p["somme_centimes"]
+                ):
+                    somme = int(lignes["montant_centimes"].sum())
+                    probleme = (
+                        f"publication {i} holds {lignes.height} lines for {somme} cents, its record says "
+                        f"{p['nb_lignes']} for {p['somme_centimes']}: its lines were altered"
+                    )
+                elif _empreinte_contenu(lignes, mvts) != p["empreinte_contenu"]:
+                    probleme = f"the lines or movements of publication {i} were altered"
+                elif _chainer(precedente, {k: p[k] for k in _CHAMPS}) != p["empreinte_chaine"]:
+                    probleme = f"the record of publication {i} was altered"
+                if probleme:
+                    raise ErreurPublication(
+                        f"ledger {self.chemin} fails its check: {probleme}. The ledger is append-only; it is "
+                        "refused and nothing was written. Restore it from its backup."
+                    )
+                precedente = p["empreinte_chaine"]
+            self.tete = precedente
+        except duckdb.Error as e:
+            raise ErreurPublication(
+                f"ledger {self.chemin} is not a forfaits ledger ({str(e).splitlines()[0]}); "
+                "nothing was written."
+            ) from None
+
+    def ajouter(self, meta: dict, lignes: pl.DataFrame, mouvements: pl.DataFrame) -> dict:
+        """Append one publication in one transaction; return its record (with its chained fingerprint)."""
+        meta = meta | {
+            "nb_lignes": lignes.height,
+            "somme_centimes": int(lignes["montant_centimes"].sum()),
+            "empreinte_contenu": _empreinte_contenu(lignes, mouvements),
+        }
+        record = {k: meta[k] for k in _CHAMPS} | {"empreinte_chaine": _chainer(self.tete, meta)}
+        nouvelles_lignes, nouveaux_mouvements = lignes, mouvements  # noqa: F841 (read by name by DuckDB)
+        self.con.register("nouvelles_lignes", lignes)
+        self.con.register("nouveaux_mouvements", mouvements)
+        deja = self.con.execute(_sql("ids_deja_publies")).fetchall()
+        if deja:
+            raise ErreurPublication(
+                f"{len(deja)} line id(s) of this publication were already published (e.g. {deja[0][0]} in "
+                f"publication {deja[0][1]}): a REGULARISATION with this due date already exists for these "
+                "beneficiaries; publish with another --echeance"
+            )
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(_sql("inserer_lignes"), [meta["seq"]])
+            self.con.execute(_sql("inserer_mouvements"), [meta["seq"]])
+            panne("pendant_ledger")
+            self.con.execute(_sql("inserer_publication"), [record[k] for k in [*_CHAMPS, "empreinte_chaine"]])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self.con.unregister("nouvelles_lignes")
+            self.con.unregister("nouveaux_mouvements")
+        self.tete = record["empreinte_chaine"]
+        return record
+
+
+def nom_publication(p: dict) -> str:
+    return f"{p['annee_reference']}-{p['seq']:05d}"
+
+
+def materialiser(ledger: Ledger, p: dict, dossier: Path) -> Path:
+    """Write publication ``p``'s folder from the ledger alone (deterministic), atomically; return it."""
+    cible = dossier / nom_publication(p)
+    if (cible / "manifest.json").exists():
+        return cible
+    tmp = dossier / f".tmp-{cible.name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    lignes = ledger.lignes(p["seq"]).sort(
+        [
+            "beneficiaire_type",
+            "beneficiaire_id",
+            "dispositif",
+            "nature_versement",
+            "echeance",
+            "reference_contrat",
+        ],
+        nulls_last=False,
+    )
+    mvts = ledger.mouvements(p["seq"])
+    lignes.write_parquet(tmp / "paiements.parquet")
+    ecrire_csv(lignes, tmp / "paiements.csv", "pendant_publication")
+    regul = mvts.filter(pl.col("id_ligne_publie").is_null() | (pl.col("id_ligne_publie") != pl.col("cle_id")))
+    regul.sort("cle_id").write_parquet(tmp / "regularisations.parquet")
+    nouvelles = lignes.filter(pl.col("nature_versement") != "REGULARISATION")
+    regularisations = lignes.filter(pl.col("id_ligne").is_in(regul["id_ligne_publie"].drop_nulls().implode()))
+    manifest = {
+        "publication_id": cible.name,
+        "seq": p["seq"],
+        "annee_reference": p["annee_reference"],
+        "run_id": p["run_id"],
+        "run_manifest_sha256": p["run_manifest_sha256"],
+        "echeance_regularisation": p["echeance_regularisation"].isoformat(),
+        "cree_le": p["cree_le"],
+        "empreinte_ledger": p["empreinte_chaine"],
+        "sorties": {
+            f.name: {"sha256": sha256_fichier(f), "lignes": lignes.height if f.suffix == ".csv" else None}
+            for f in sorted(tmp.iterdir())
+        },
+        "totaux_de_controle": totaux_de_controle(lignes),
+        "total": {"nb_lignes": lignes.height, "somme_centimes": int(lignes["montant_centimes"].sum())},
+        "nouvelles_cles": {
+            "nb_lignes": nouvelles.height,
+            "somme_centimes": int(nouvelles["montant_centimes"].sum()),
+        },
+        "regularisations": {
+            "nb_lignes": regularisations.height,
+            "somme_centimes": int(regularisations["montant_centimes"].sum()),
+            "cles_modifiees": mvts.filter(pl.col("id_ligne_publie") != pl.col("cle_id")).height
+            + mvts["id_ligne_publie"].null_count(),
+        },
+    }
+    for f in ("paiements.parquet", "regularisations.parquet"):
+        manifest["sorties"][f]["lignes"] = pl.scan_parquet(tmp / f).select(pl.len()).collect().item()
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    panne("avant_renommage_publication")
+    return publier_dossier(tmp, cible)
+
+
+def lire_run(run: Path) -> tuple[dict, str, pl.DataFrame]:
+    """The run's manifest, its sha256 and its payment lines, checked against the manifest."""
+    f = run / "manifest.json"
+    if not f.exists():
+        raise ErreurPublication(f"{run} is not a published run folder (no manifest.json)")
+    manifest = json.loads(f.read_text(encoding="utf-8"))
+    attendu = manifest["sorties"]["paiements.parquet"]["sha256"]
+    if sha256_fichier(run / "paiements.parquet") != attendu:
+        raise ErreurPublication(
+            f"{run / 'paiements.parquet'} does not match its manifest (sha256): the run folder was altered; "
+            "run the year again"
+        )
+    lignes = pl.read_parquet(run / "paiements.parquet")
+    return manifest, sha256_fichier(f), lignes
+
+
+def publier(
+    run: Path,
+    ledger: Path,
+    dossier: Path,
+    echeance: date | None = None,
+    journal: Callable[[str], None] | None = None,
+) -> dict:
+    """Publish a run folder through the ledger; return the publication's manifest (and its folder)."""
+    log = journal or (lambda m: None)
+    run, ledger, dossier = Path(run), Path(ledger), Path(dossier)
+    manifest_run, sha_run, lignes_run = lire_run(run)
+    annee = manifest_run["annee_reference"]
+    echeance = echeance or echeance_par_defaut(date.today())
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    dossier.mkdir(parents=True, exist_ok=True)
+    verrou = FileLock(str(ledger) + ".lock", timeout=0)
+    try:
+        verrou.acquire()
+    except Timeout:
+        raise ErreurPublication(
+            f"another publication holds the ledger {ledger} (lock {ledger}.lock): two publications cannot "
+            "append at once. Wait for it to finish, then publish again; it will emit only what is left."
+        ) from None
+    try:
+        with Ledger(ledger) as reg:
+            repris = None
+            for p in reg.publications():
+                if not (dossier / nom_publication(p) / "manifest.json").exists():
+                    log(f"publication {nom_publication(p)} is in the ledger but not on disk: writing it now")
+                    materialiser(reg, p, dossier)
+                    repris = p
+            schema_publication(annee).validate(lignes_run, lazy=True)
+            lignes, mouvements = comparer(lignes_run, reg.cumuls(annee), echeance)
+            schema_publication(annee).validate(lignes, lazy=True)
+            dernier = reg.publications()[-1] if repris else None
+            if repris and dernier == repris and repris["annee_reference"] == annee and mouvements.is_empty():
+                # an interrupted publication of N, finished above, already holds everything this run pays
+                return _resultat(dossier / nom_publication(repris), reprise=True)
+            seq = len(reg.publications()) + 1
+            meta = {
+                "seq": seq,
+                "annee_reference": annee,
+                "run_id": manifest_run["run_id"],
+                "run_manifest_sha256": sha_run,
+                "echeance_regularisation": echeance,
+                "cree_le": datetime.now().isoformat(timespec="seconds"),
+            }
+            p = reg.ajouter(meta, lignes, mouvements)
+            panne("apres_ledger")
+            cible = materialiser(reg, p, dossier)
+            log(f"publication {cible.name}: {lignes.height:,} lines")
+            return _resultat(cible, reprise=False)
+    finally:
+        verrou.release()
+
+
+def _resultat(cible: Path, reprise: bool) -> dict:
+    m = json.loads((cible / "manifest.json").read_text(encoding="utf-8"))
+    return {"dossier": str(cible), "reprise": reprise, **m}

@@ -1,0 +1,298 @@
+"""Publication through the ledger, end to end (outputs.md « Ledger and regularisations », issue 6).
+
+Fault injection: a child process runs year 2025 and publishes it; ``FORFAITS_PANNE`` kills it (SIGKILL) at one
+point between stages or in the middle of a write. Re-running must then give exactly the publication of an
+uninterrupted run: one publication, the same bytes, nothing duplicated or lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from filelock import FileLock
+
+from flows.annual_run import executer, modeles
+from flows.backfill import backfill, backfill_sans_prefect
+from flows.ingest import ingerer, sha256_fichier
+from flows.ledger import ErreurPublication, Ledger, publier
+
+N = 2025
+ECHEANCE = date(2026, 12, 1)
+ENFANT = """
+import sys
+from datetime import date
+from pathlib import Path
+from flows.annual_run import executer
+b, x = Path(sys.argv[1]), Path(sys.argv[2])
+executer(2025, b / "lake", b / "runs", extract=x / "2025", memoire="1GB", ledger=b / "ledger.duckdb",
+         publications=b / "pubs", echeance=date(2026, 12, 1))
+"""
+POINTS = [  # in the order they are met
+    "apres_ingest",
+    "apres_modeles",
+    "apres_seuils",
+    "apres_regles",
+    "pendant_paiements",  # half of the run's paiements.csv written
+    "avant_renommage_run",
+    "avant_publication",
+    "pendant_ledger",  # lines and movements inserted, transaction not committed
+    "apres_ledger",  # committed, publication folder not written
+    "pendant_publication",  # half of the publication's paiements.csv written
+    "avant_renommage_publication",
+]
+
+
+@pytest.fixture(scope="module")
+def etat(tmp_path_factory, extraits_minuscules):
+    """A lake holding 2021 and 2024; 2025 comes with each run's extract."""
+    d = tmp_path_factory.mktemp("etat")
+    for annee in (2021, 2024):
+        ingerer(extraits_minuscules / str(annee), annee, d / "lake", memoire="2GB")
+    return d
+
+
+def copie(etat: Path, dest: Path) -> Path:
+    shutil.copytree(etat / "lake", dest / "lake", symlinks=True)
+    return dest
+
+
+def publier_2025(base: Path, extraits: Path | None, **k) -> dict:
+    return executer(
+        N,
+        base / "lake",
+        base / "runs",
+        extract=extraits / str(N) if extraits else None,
+        memoire="2GB",
+        ledger=base / "ledger.duckdb",
+        publications=base / "pubs",
+        echeance=ECHEANCE,
+        **k,
+    )
+
+
+@pytest.fixture(scope="module")
+def reference(etat, extraits_minuscules, tmp_path_factory):
+    base = copie(etat, tmp_path_factory.mktemp("reference"))
+    r = publier_2025(base, extraits_minuscules)
+    return base, r
+
+
+def visibles(d: Path) -> list[str]:
+    return sorted(p.name for p in d.iterdir() if not p.name.startswith("."))
+
+
+def test_a_first_publication_holds_the_whole_run_and_its_totals(reference):
+    base, r = reference
+    pub = Path(r["publication"]["dossier"])
+    run = pl.read_parquet(Path(r["dossier"]) / "paiements.parquet")
+    lignes = pl.read_parquet(pub / "paiements.parquet")
+    assert lignes.sort("id_ligne").equals(run.sort("id_ligne"))
+    m = json.loads((pub / "manifest.json").read_text())
+    assert m["total"] == {"nb_lignes": run.height, "somme_centimes": run["montant_centimes"].sum()}
+    assert m["regularisations"]["nb_lignes"] == 0
+    assert m["sorties"]["paiements.parquet"]["sha256"] == sha256_fichier(pub / "paiements.parquet")
+
+
+def test_publishing_the_same_run_twice_emits_an_empty_publication(reference, tmp_path):
+    base, r = reference
+    ledger = tmp_path / "ledger.duckdb"
+    premiere = publier(Path(r["dossier"]), ledger, tmp_path / "pubs", ECHEANCE)
+    seconde = publier(Path(r["dossier"]), ledger, tmp_path / "pubs", ECHEANCE)
+    assert premiere["total"]["nb_lignes"] > 0
+    assert seconde["total"] == {"nb_lignes": 0, "somme_centimes": 0}
+    assert pl.read_parquet(Path(seconde["dossier"]) / "paiements.parquet").is_empty()
+    assert (premiere["publication_id"], seconde["publication_id"]) == ("2025-00001", "2025-00002")
+
+
+def test_an_extract_corrected_for_one_doctor_gives_only_that_doctors_deltas(
+    reference, extraits_minuscules, tmp_path
+):
+    base, r = reference
+    shutil.copytree(base, tmp_path / "b", symlinks=True)
+    b = tmp_path / "b"
+    run = pl.read_parquet(Path(r["dossier"]) / "paiements.parquet")
+    medecin = run.filter(pl.col("dispositif") == "FORFAIT_MEDECIN_TRAITANT").sort(
+        "montant_centimes", descending=True
+    )["beneficiaire_id"][0]
+    corrige = tmp_path / "x" / str(N)
+    shutil.copytree(extraits_minuscules / str(N), corrige)
+    cabinets = pl.read_csv(corrige / "DA_PRA_R.csv.gz", separator=";", infer_schema=False).filter(
+        pl.col("STA_PFS_NUM") == medecin
+    )["PFS_PFS_NUM"]
+    mtt = pl.read_csv(corrige / "IR_MTT_R.csv.gz", separator=";", infer_schema=False)
+    du_medecin = pl.col("MTT_PFS_NUM").is_in(cabinets.implode())
+    retire = mtt.with_row_index().filter(du_medecin & (pl.col("index") % 2 == 0))
+    mtt.filter(~pl.col("BEN_NIR_PSA").is_in(retire["BEN_NIR_PSA"].implode()) | ~du_medecin).write_csv(
+        corrige / "IR_MTT_R.csv.gz", separator=";", compression="gzip"
+    )
+    r2 = publier_2025(b, tmp_path / "x")
+    pub = r2["publication"]
+    lignes = pl.read_parquet(Path(pub["dossier"]) / "paiements.parquet")
+    mvts = pl.read_parquet(Path(pub["dossier"]) / "regularisations.parquet")
+    assert lignes.height >= 1 and set(lignes["beneficiaire_id"]) == {medecin}
+    assert set(mvts["beneficiaire_id"]) == {medecin}
+    assert set(lignes["nature_versement"]) == {"REGULARISATION"}
+    fmt = lignes.filter(pl.col("dispositif") == "FORFAIT_MEDECIN_TRAITANT")
+    assert fmt["montant_centimes"].sum() < 0 and (fmt["echeance"] == ECHEANCE).all()
+    avant = run.filter(pl.col("beneficiaire_id") == medecin)["montant_centimes"].sum()
+    apres = (
+        pl.read_parquet(Path(r2["dossier"]) / "paiements.parquet")
+        .filter(pl.col("beneficiaire_id") == medecin)["montant_centimes"]
+        .sum()
+    )
+    assert lignes["montant_centimes"].sum() == apres - avant  # exactly the difference, nothing else
+
+
+def test_a_corrupted_ledger_is_refused_and_nothing_is_written(reference, tmp_path):
+    base, r = reference
+    ledger = tmp_path / "ledger.duckdb"
+    ledger.write_bytes(b"\x00garbage, not a ledger" * 100)
+    empreinte = sha256_fichier(ledger)
+    with pytest.raises(ErreurPublication, match="cannot be read.*nothing was written"):
+        publier(Path(r["dossier"]), ledger, tmp_path / "pubs", ECHEANCE)
+    assert sha256_fichier(ledger) == empreinte
+    assert visibles(tmp_path / "pubs") == []
+
+
+def test_an_altered_ledger_is_refused_and_nothing_is_written(reference, tmp_path):
+    base, r = reference
+    shutil.copy(base / "ledger.duckdb", tmp_path / "ledger.duckdb")
+    con = duckdb.connect(str(tmp_path / "ledger.duckdb"))
+    con.execute("UPDATE lignes SET montant_centimes = montant_centimes + 1 WHERE rowid = 0")
+    con.close()
+    avant = visibles(base / "pubs")
+    shutil.copytree(base / "pubs", tmp_path / "pubs")
+    with pytest.raises(ErreurPublication, match="publication 1 .*altered"):
+        publier(Path(r["dossier"]), tmp_path / "ledger.duckdb", tmp_path / "pubs", ECHEANCE)
+    assert visibles(tmp_path / "pubs") == avant
+
+
+def test_a_second_publication_at_once_is_refused_with_a_clear_message(reference, tmp_path):
+    base, r = reference
+    ledger = tmp_path / "ledger.duckdb"
+    with FileLock(str(ledger) + ".lock"):  # another publication is appending
+        with pytest.raises(ErreurPublication, match="another publication holds the ledger"):
+            publier(Path(r["dossier"]), ledger, tmp_path / "pubs", ECHEANCE)
+    assert not ledger.exists() and visibles(tmp_path / "pubs") == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", POINTS)
+def test_a_kill_at_any_point_then_a_rerun_publishes_exactly_once(
+    point, etat, extraits_minuscules, reference, tmp_path
+):
+    base = copie(etat, tmp_path)
+    env = {**os.environ, "FORFAITS_PANNE": point}
+    fin = subprocess.run(
+        [sys.executable, "-c", ENFANT, str(base), str(extraits_minuscules)], env=env, capture_output=True
+    )
+    assert fin.returncode == -signal.SIGKILL, fin.stderr.decode()[-2000:]
+    publier_2025(base, extraits_minuscules)
+    ref, ref_r = reference
+    assert visibles(base / "pubs") == ["2025-00001"]
+    assert not list((base / "pubs").glob(".tmp-*")) and not list((base / "runs").glob(".tmp-*"))
+    a, b = ref / "pubs" / "2025-00001", base / "pubs" / "2025-00001"
+    for f in ("paiements.parquet", "paiements.csv", "regularisations.parquet"):
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+    ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))
+    propres = {
+        "cree_le",
+        "run_id",
+        "run_manifest_sha256",
+        "empreinte_ledger",
+    }  # differ by run, not by content
+    assert {k: v for k, v in ma.items() if k not in propres} == {
+        k: v for k, v in mb.items() if k not in propres
+    }
+    with Ledger(base / "ledger.duckdb") as reg:
+        assert [p["nb_lignes"] for p in reg.publications()] == [ma["total"]["nb_lignes"]]
+
+
+def test_a_rerun_after_a_crash_reads_the_models_back_and_gives_identical_files(
+    reference, monkeypatch, tmp_path
+):
+    base, r = reference
+    shutil.copytree(base / "lake", tmp_path / "lake", symlinks=True)
+    appels = []
+    import flows.annual_run as ar
+
+    monkeypatch.setattr(ar, "calculer_modeles", lambda *a, **k: appels.append(a) or pytest.fail("recomputed"))
+    r2 = executer(N, tmp_path / "lake", tmp_path / "runs", memoire="2GB")
+    assert appels == []
+    for f in ("paiements.parquet", "paiements.csv", "justificatifs.parquet"):
+        assert (Path(r["dossier"]) / f).read_bytes() == (Path(r2["dossier"]) / f).read_bytes(), f
+
+
+def test_the_models_are_computed_again_when_an_input_changes(reference, tmp_path):
+    from flows.parametres_io import charger_parametres
+
+    base, _ = reference
+    shutil.copytree(base / "lake", tmp_path / "lake", symlinks=True)
+    p = charger_parametres()
+    avant = modeles(tmp_path / "lake", N, p, "2GB")
+    (tmp_path / "lake" / f"annee={N}" / "ingest.json").write_text("{}")  # another ingest of N
+    apres = modeles(tmp_path / "lake", N, p, "2GB")
+    assert avant["activite_medecins"].parent != apres["activite_medecins"].parent
+
+
+def test_backfill_runs_each_year_and_reports_what_changed(etat, extraits_minuscules, tmp_path):
+    base = copie(etat, tmp_path)
+    k = {
+        "memoire": "2GB",
+        "ledger": base / "ledger.duckdb",
+        "publications": base / "pubs",
+        "echeance": ECHEANCE,
+    }
+    r1 = backfill_sans_prefect([2025, 2024], base / "lake", base / "runs", extraits_minuscules, **k)
+    assert list(r1) == [2024, 2025]
+    assert [r1[a]["publication"]["publication_id"] for a in (2024, 2025)] == ["2024-00001", "2025-00002"]
+    assert all(r1[a]["changements"]["run_precedent"] is None for a in r1)
+    paye = pl.read_parquet(Path(r1[2024]["dossier"]) / "paiements.parquet")
+    assert (paye["annee_versement"] == 2025).all()  # 2024 with the parameters in force for it
+    r2 = backfill_sans_prefect([2024, 2025], base / "lake", base / "runs", None, **k)
+    for a in (2024, 2025):
+        assert r2[a]["publication"]["total"]["nb_lignes"] == 0
+        ch = r2[a]["changements"]
+        assert ch["run_precedent"] == Path(r1[a]["dossier"]).name
+        assert (ch["cles_nouvelles"], ch["cles_modifiees_ou_disparues"], ch["ecart_centimes"]) == (0, 0, 0)
+
+
+def test_backfill_flow_under_prefect(etat, extraits_minuscules, tmp_path, harnais_prefect):
+    base = copie(etat, tmp_path)
+    r = backfill(
+        [2025],
+        str(base / "lake"),
+        str(base / "runs"),
+        str(extraits_minuscules),
+        memoire="2GB",
+        ledger=str(base / "ledger.duckdb"),
+        publications=str(base / "pubs"),
+        echeance=ECHEANCE,
+    )
+    assert r[2025]["publication"]["publication_id"] == "2025-00001"
+    assert r[2025]["publication"]["total"] == r[2025]["total"]
+
+
+def test_the_scheduled_run_is_registered_with_its_cron(harnais_prefect):
+    from prefect.client.orchestration import get_client
+
+    from flows.serve import CRON_PAR_DEFAUT, deploiement
+
+    d = deploiement({"extracts": "x", "lake": "l", "out": "o", "ledger": "g", "publications": "p"})
+    identifiant = d.apply()
+    with get_client(sync_client=True) as client:
+        enregistre = client.read_deployment(identifiant)
+    assert enregistre.name == "annual-run"
+    [horaire] = enregistre.schedules
+    assert (horaire.schedule.cron, horaire.schedule.timezone) == (CRON_PAR_DEFAUT, "Europe/Paris")
+    assert CRON_PAR_DEFAUT == "0 6 1 3 *"
