@@ -330,6 +330,7 @@ def _resume_publication(pub: dict) -> dict:
         for k in (
             "dossier",
             "publication_id",
+            "annee_reference",
             "reprise",
             "totaux_de_controle",
             "total",

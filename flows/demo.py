@@ -1,8 +1,9 @@
 """`make demo`: generate a small multi-year extract, then for each year run the Prefect flow ``annual_run``
 (ingest → DuckDB models → rules → validated payment file) and print where the payment file is and its
-totals per dispositif. 2021 comes first: its distribution is the assistant aid's reference (rules.md §1);
-2024 gives the forfait médecin traitant of 2026 its "not seen in N−1" patients. Last, the seed 004 reform
-of the forfait médecin traitant is simulated on 2024 against its envelope."""
+totals per dispositif, and publish it through the ledger; then publish the last run again, which emits an
+empty publication (nothing is ever paid twice). 2021 comes first: its distribution is the assistant aid's
+reference (rules.md §1); 2024 gives the forfait médecin traitant of 2026 its "not seen in N−1" patients.
+Last, the seed 004 reform of the forfait médecin traitant is simulated on 2024 against its envelope."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import polars as pl
 from rich.console import Console
 
 from flows.annual_run import annual_run
-from flows.cli import afficher_rapport, afficher_simulation, afficher_totaux
+from flows.cli import afficher_publication, afficher_rapport, afficher_simulation, afficher_totaux
 from flows.generation import generer
+from flows.ledger import publier
 from flows.parametres_io import charger_parametres
 from flows.simulate import simuler
 
@@ -30,6 +32,7 @@ def main() -> None:
     console = Console()
     annees = [int(a) for a in args.years.split(",")]
     extraits, lake, runs = args.dir / "extracts", args.dir / "lake", args.dir / "runs"
+    ledger, publications = args.dir / "ledger" / "ledger.duckdb", args.dir / "publications"
     t = time.perf_counter()
     console.print(f"[bold]1. Generating synthetic extracts[/] {annees} at scale {args.scale} → {extraits}")
     generer(
@@ -43,17 +46,33 @@ def main() -> None:
         progression=lambda m: console.print(f"   {m}", highlight=False),
     )
     for annee in annees:
-        console.print(f"[bold]2. Annual run of {annee}[/] (Prefect flow 'annual_run': ingest, models, rules)")
-        r = annual_run(annee, str(lake), str(runs), extract=str(extraits / str(annee)), memoire="2GB")
+        console.print(
+            f"[bold]2. Annual run of {annee}[/] (Prefect flow 'annual_run': ingest, models, rules, publish)"
+        )
+        r = annual_run(
+            annee,
+            str(lake),
+            str(runs),
+            extract=str(extraits / str(annee)),
+            memoire="2GB",
+            ledger=str(ledger),
+            publications=str(publications),
+        )
         afficher_rapport(json.loads((lake / f"annee={annee}" / "ingest.json").read_text(encoding="utf-8")))
         afficher_totaux(r)
-    console.print(f"Done in {time.perf_counter() - t:.0f} s. Lake: {lake.resolve()}; runs: {runs.resolve()}")
+        afficher_publication(r["publication"])
+    console.print(f"[bold]3. Publishing the run of {annees[-1]} again[/] (the ledger already holds it)")
+    afficher_publication(publier(Path(r["dossier"]), ledger, publications))
+    console.print(
+        f"Done in {time.perf_counter() - t:.0f} s. Lake: {lake.resolve()}; runs: {runs.resolve()}; "
+        f"publications: {publications.resolve()}; ledger: {ledger.resolve()}"
+    )
     console.print(
         f"Explain a doctor: .venv/bin/forfaits explain --ps 75190013 --year {annees[-1]} --out {runs}"
     )
     reforme = Path(__file__).resolve().parents[1] / "data" / "reforms" / "seed004_revalorisation_fmt"
     if 2024 in annees:
-        console.print(f"[bold]3. Seed 004 reform simulated on 2024[/] ({reforme.name}; no payment file)")
+        console.print(f"[bold]4. Seed 004 reform simulated on 2024[/] ({reforme.name}; no payment file)")
         afficher_simulation(simuler(2024, lake, reforme, memoire="2GB"))
     recouvrement = (
         pl.read_parquet(Path(r["dossier"]) / "paiements.parquet")
