@@ -51,7 +51,8 @@ def une_annee(annee: int, extracts: Path | None, lake: Path, out: Path, executer
     extrait = extracts / str(annee) if extracts is not None and (extracts / str(annee)).is_dir() else None
     if extrait is None and not (lake / f"annee={annee}").exists():
         raise ErreurRun(
-            f"backfill of {annee}: no extract folder {extracts}/{annee} and the year is not in the lake"
+            f"backfill of {annee}: year {annee} is not in the lake {lake} and there is no extract of it "
+            f"(--extracts DIR, with the year's tables in DIR/{annee})"
         )
     avant = runs_publies(out, annee)
     r = executer_run(annee, extrait, **k)

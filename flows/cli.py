@@ -109,33 +109,50 @@ def run(
     ] = False,
 ) -> None:
     """Compute year N's payment file (yearly forfaits) into a new, atomically published run folder."""
+    from flows.annual_run import annual_run
+
+    def afficher(r: dict) -> None:
+        afficher_totaux(r)
+        if "publication" in r:
+            afficher_publication(r["publication"])
+
+    arguments = (year, str(lake), str(out), _ou_rien(extract), _ou_rien(overlay))
+    _lancer(
+        f"run of {year}",
+        annual_run,
+        arguments + _publication(memory, publish, ledger, publications, echeance),
+        json_,
+        afficher,
+    )
+
+
+def _publication(memory: str, publish: bool, ledger: Path, publications: Path, echeance) -> tuple:
+    """The trailing arguments shared by the run and backfill flows."""
+    return (
+        memory,
+        str(ledger) if publish else None,
+        str(publications),
+        echeance.date() if echeance else None,
+    )
+
+
+def _lancer(quoi: str, flux, arguments: tuple, json_: bool, afficher) -> None:
+    """Run a flow; a known error prints one line and exits 2; --json prints the result as one object."""
     import json
 
-    from flows.annual_run import ErreurRun, annual_run
+    from flows.annual_run import ErreurRun
     from flows.ingest import ErreurIngest
     from flows.ledger import ErreurPublication
 
     try:
-        r = annual_run(
-            year,
-            str(lake),
-            str(out),
-            str(extract) if extract else None,
-            _ou_rien(overlay),
-            memory,
-            str(ledger) if publish else None,
-            str(publications),
-            echeance.date() if echeance else None,
-        )
+        r = flux(*arguments)
     except (ErreurRun, ErreurIngest, ErreurPublication) as e:
-        typer.echo(f"run of {year} stopped: {e}", err=True)
+        typer.echo(f"{quoi} stopped: {e}", err=True)
         raise typer.Exit(2) from None
     if json_:
         typer.echo(json.dumps(r, default=str, ensure_ascii=False))
         return
-    afficher_totaux(r)
-    if "publication" in r:
-        afficher_publication(r["publication"])
+    afficher(r)
 
 
 @app.command()
@@ -147,35 +164,17 @@ def publish(
     json_: Annotated[bool, typer.Option("--json", help="Print the publication's manifest as JSON")] = False,
 ) -> None:
     """Publish a run through the ledger: new keys, REGULARISATION deltas and cancellations; nothing twice."""
-    import json
+    from flows.ledger import publier
 
-    from flows.ledger import ErreurPublication, publier
-
-    try:
-        r = publier(run, ledger, publications, echeance.date() if echeance else None)
-    except ErreurPublication as e:
-        typer.echo(f"publication stopped: {e}", err=True)
-        raise typer.Exit(2) from None
-    if json_:
-        typer.echo(json.dumps(r, default=str, ensure_ascii=False))
-        return
-    afficher_publication(r)
+    arguments = (run, ledger, publications, echeance.date() if echeance else None)
+    _lancer("publication", publier, arguments, json_, afficher_publication)
 
 
 def afficher_publication(r: dict) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    t = Table(title=f"Publication {r['publication_id']} (year {r.get('annee_reference', '')})")
-    for c in ("dispositif", "nature", "lines", "amount (€)"):
-        t.add_column(c, justify="left" if c in ("dispositif", "nature") else "right")
-    for x in r["totaux_de_controle"]:
-        t.add_row(
-            x["dispositif"], x["nature_versement"], f"{x['nb_lignes']:,}", f"{x['somme_centimes'] / 100:,.2f}"
-        )
-    t.add_row("total", "", f"{r['total']['nb_lignes']:,}", f"{r['total']['somme_centimes'] / 100:,.2f}")
     c = Console()
-    c.print(t)
+    c.print(table_totaux(f"Publication {r['publication_id']} (year {r.get('annee_reference', '')})", r))
     n, g = r["nouvelles_cles"], r["regularisations"]
     vide = " [bold]empty: everything was already published[/bold]" if not r["total"]["nb_lignes"] else ""
     c.print(
@@ -205,32 +204,16 @@ def backfill(
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON object per year")] = False,
 ) -> None:
     """Re-run past years, each with the parameters in force for it, and report per year what changed."""
-    import json
-
-    from flows.annual_run import ErreurRun
     from flows.backfill import backfill as backfill_flow
-    from flows.ingest import ErreurIngest
-    from flows.ledger import ErreurPublication
 
-    try:
-        r = backfill_flow(
-            _annees(years),
-            str(lake),
-            str(out),
-            _ou_rien(extracts),
-            _ou_rien(overlay),
-            memory,
-            str(ledger) if publish else None,
-            str(publications),
-            echeance.date() if echeance else None,
-        )
-    except (ErreurRun, ErreurIngest, ErreurPublication) as e:
-        typer.echo(f"backfill stopped: {e}", err=True)
-        raise typer.Exit(2) from None
-    if json_:
-        typer.echo(json.dumps(r, default=str, ensure_ascii=False))
-        return
-    afficher_backfill(r)
+    arguments = (_annees(years), str(lake), str(out), _ou_rien(extracts), _ou_rien(overlay))
+    _lancer(
+        "backfill",
+        backfill_flow,
+        arguments + _publication(memory, publish, ledger, publications, echeance),
+        json_,
+        afficher_backfill,
+    )
 
 
 def afficher_backfill(r: dict) -> None:
@@ -289,11 +272,11 @@ def _ou_rien(p: Path | None) -> str | None:
     return str(p) if p else None
 
 
-def afficher_totaux(r: dict) -> None:
-    from rich.console import Console
+def table_totaux(titre: str, r: dict):
+    """Control totals (lines, €) per dispositif and nature, and the total, of a run or a publication."""
     from rich.table import Table
 
-    t = Table(title=f"Payment file {r['run_id']}")
+    t = Table(title=titre)
     for c in ("dispositif", "nature", "lines", "amount (€)"):
         t.add_column(c, justify="left" if c in ("dispositif", "nature") else "right")
     for x in r["totaux_de_controle"]:
@@ -301,8 +284,14 @@ def afficher_totaux(r: dict) -> None:
             x["dispositif"], x["nature_versement"], f"{x['nb_lignes']:,}", f"{x['somme_centimes'] / 100:,.2f}"
         )
     t.add_row("total", "", f"{r['total']['nb_lignes']:,}", f"{r['total']['somme_centimes'] / 100:,.2f}")
+    return t
+
+
+def afficher_totaux(r: dict) -> None:
+    from rich.console import Console
+
     c = Console()
-    c.print(t)
+    c.print(table_totaux(f"Payment file {r['run_id']}", r))
     c.print(f"payment file: {Path(r['dossier']) / 'paiements.parquet'} (and paiements.csv, manifest.json)")
 
 
