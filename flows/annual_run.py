@@ -27,7 +27,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.fichiers import ecrire_csv, panne, publier_dossier
-from flows.ingest import NOMENCLATURES, ingerer, sha256_fichier
+from flows.ingest import NOMENCLATURES, fichier_table, ingerer, sha256_fichier
 from flows.ledger import publier as publier_ledger
 from flows.parametres_io import charger_parametres
 from schemas.sorties import Justificatifs, schema_paiements
@@ -200,6 +200,24 @@ def publier(travail: Path, out: Path, nom: str) -> Path:
     return publier_dossier(travail, out / nom)
 
 
+def deja_ingere(extract: Path, annee: int, lake: Path, p: JeuParametres) -> bool:
+    """Whether the lake's year N comes from these very files (sha256) under the same quarantine threshold:
+    then a run given the same extract again (after a crash, say) goes on without ingesting it again."""
+    f = lake / f"annee={annee}" / "ingest.json"
+    if not f.exists():
+        return False
+    rapport = json.loads(f.read_text(encoding="utf-8"))
+    if rapport.get("seuil_quarantaine") != float(p.a("controles", "seuil_quarantaine", date(annee, 1, 1))):
+        return False
+    for nom in TABLES:
+        fichier, t = fichier_table(extract, nom), rapport["tables"].get(nom, {"absente": True})
+        if (fichier is None) != bool(t.get("absente")):
+            return False
+        if fichier is not None and (fichier.name != t["fichier"] or sha256_fichier(fichier) != t["sha256"]):
+            return False
+    return True
+
+
 def nettoyer_temporaires(out: Path) -> list[Path]:
     """Remove the temporary folders of runs whose process is gone (killed before publishing)."""
     partis = []
@@ -282,7 +300,9 @@ def executer(
     lancer = etape or (lambda fn, *a, **k: fn(*a, **k))
     p = parametres or charger_parametres()
     lake, out = Path(lake), Path(out)
-    if extract is not None:
+    if extract is not None and deja_ingere(Path(extract), annee, lake, p):
+        log(f"year {annee} is already in the lake from these very files: ingest skipped")
+    elif extract is not None:
         lancer(ingerer, Path(extract), annee, lake, p, journal=log)
     panne("apres_ingest")
     dossier_annee(lake, annee)

@@ -65,7 +65,7 @@ class RapportTable:
     absente: bool = False
 
 
-def _fichier(extract: Path, table: str) -> Path | None:
+def fichier_table(extract: Path, table: str) -> Path | None:
     for suffixe in (".parquet", ".csv.gz", ".csv"):
         f = extract / f"{table}{suffixe}"
         if f.exists():
@@ -408,7 +408,7 @@ def ingerer(
         ctx = Contexte(annee=annee, codes=codes, codes_specialite=codes_specialite, date_nulle=date_nulle)
         for nom in ORDRE:
             table = TABLES[nom]
-            f = _fichier(extract, nom)
+            f = fichier_table(extract, nom)
             if f is None:
                 besoins = [d for d in table.requise_si if _en_vigueur(p, d, annee)]
                 if table.requise or besoins:

@@ -295,3 +295,19 @@ def test_the_scheduled_run_is_registered_with_its_cron(harnais_prefect):
     [horaire] = enregistre.schedules
     assert (horaire.schedule.cron, horaire.schedule.timezone) == (CRON_PAR_DEFAUT, "Europe/Paris")
     assert CRON_PAR_DEFAUT == "0 6 1 3 *"
+
+
+def test_a_run_given_the_extract_already_in_the_lake_does_not_ingest_it_again(
+    etat, extraits_minuscules, tmp_path
+):
+    from flows.annual_run import deja_ingere
+    from flows.parametres_io import charger_parametres
+
+    p = charger_parametres()
+    assert deja_ingere(extraits_minuscules / str(N), N, etat / "lake", p)
+    autre = tmp_path / str(N)
+    shutil.copytree(extraits_minuscules / str(N), autre)
+    msu = pl.read_csv(autre / "MSU_DECLARATIONS.csv.gz", separator=";", infer_schema=False)
+    msu.head(msu.height - 1).write_csv(autre / "MSU_DECLARATIONS.csv.gz", separator=";", compression="gzip")
+    assert not deja_ingere(autre, N, etat / "lake", p)  # one file changed: ingest again
+    assert not deja_ingere(extraits_minuscules / str(N), 2024, etat / "lake", p)  # another year's files
