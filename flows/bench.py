@@ -50,6 +50,14 @@ print(json.dumps({"secondes": time.perf_counter() - t, "etapes": etapes, "total"
 """
 
 
+def enfant(arguments: list[str]) -> subprocess.CompletedProcess:
+    """Run one measured step in its own process; on failure, show the end of its error output and stop."""
+    r = subprocess.run(arguments, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"benchmark step failed (exit {r.returncode}):\n{r.stderr[-3000:]}")
+    return r
+
+
 def extrait(racine: Path, echelle: float, fmt: str, annees=(ANNEE,)) -> Path:
     """The folder of the extracts at this scale; the years missing from it are generated."""
     dossier = racine / f"scale-{echelle}" / fmt
@@ -68,21 +76,16 @@ def preparer_lake(source: Path, lake: Path) -> None:
     for a in PREALABLES:
         if not (lake / f"annee={a}").exists():
             t = time.perf_counter()
-            subprocess.run(
+            enfant(
                 [sys.executable, "-c", ENFANT, str(source / str(a)), str(a), str(lake)],
-                check=True,
-                capture_output=True,
             )
             print(f"  ingested {a} (prerequisite, not measured) in {time.perf_counter() - t:.0f} s")
 
 
 def mesurer(source: Path, lake: Path) -> dict:
     t = time.perf_counter()
-    sortie = subprocess.run(
+    sortie = enfant(
         [sys.executable, "-c", ENFANT, str(source), str(ANNEE), str(lake)],
-        check=True,
-        capture_output=True,
-        text=True,
     )
     mur = time.perf_counter() - t
     pic = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024  # GiB (ru_maxrss in KiB)
@@ -92,11 +95,8 @@ def mesurer(source: Path, lake: Path) -> dict:
 def mesurer_simulation(lake: Path, memoire: str) -> dict:
     reforme = Path(__file__).resolve().parents[1] / "data" / "reforms" / "seed004_revalorisation_fmt"
     t = time.perf_counter()
-    sortie = subprocess.run(
+    sortie = enfant(
         [sys.executable, "-c", ENFANT_SIMULATION, str(lake), "2024", str(reforme), memoire],
-        check=True,
-        capture_output=True,
-        text=True,
     )
     mur = time.perf_counter() - t
     pic = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
@@ -106,11 +106,8 @@ def mesurer_simulation(lake: Path, memoire: str) -> dict:
 def mesurer_run(lake: Path, out: Path, memoire: str) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     t = time.perf_counter()
-    sortie = subprocess.run(
+    sortie = enfant(
         [sys.executable, "-c", ENFANT_RUN, str(lake), str(ANNEE), str(out), memoire],
-        check=True,
-        capture_output=True,
-        text=True,
     )
     mur = time.perf_counter() - t
     pic = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
