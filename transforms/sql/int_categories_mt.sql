@@ -22,6 +22,9 @@ vus AS (
         SELECT c.ps, l.BEN_NIR_PSA AS nir, l.BEN_RNG_GEM AS rang, year(l.EXE_SOI_DTD) AS an
         FROM read_parquet([getvariable('t_ER_PRS_F_prec'), getvariable('t_ER_PRS_F')]) l
         JOIN stg_cabinets c ON c.cabinet = l.PFS_EXE_NUM
+        -- only the lines of a doctor for one of his MT patients: the aggregation stays at the size of the
+        -- patientèle instead of every (doctor, patient) pair of two years of claims (it spilled > 40 GB)
+        SEMI JOIN int_patients_mt p ON p.ps = c.ps AND p.nir = l.BEN_NIR_PSA AND p.rang = l.BEN_RNG_GEM
         JOIN stg_natures n ON n.prs_nat = l.PRS_NAT_REF
         WHERE getvariable('fmt_non_vu')
             AND l.EXE_SOI_DTD BETWEEN getvariable('debut_prec') AND getvariable('fin')
