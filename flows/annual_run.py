@@ -254,12 +254,16 @@ def cle_modeles(lake: Path, annee: int, p: JeuParametres) -> str:
     return hashlib.sha256(texte.encode()).hexdigest()[:24]
 
 
+def dossier_modeles(lake: Path, annee: int, cle: str) -> Path:
+    return lake / "derives" / "modeles" / f"annee={annee}-{cle}"
+
+
 def modeles(lake: Path, annee: int, p: JeuParametres, memoire: str = "8GB", journal=None) -> dict[str, Path]:
     """The models of year N, persisted in the lake under the key of their inputs (``cle_modeles``): a run
     after a crash, or on unchanged inputs, reads them back instead of computing them again."""
     log = journal or (lambda m: None)
     cle = cle_modeles(lake, annee, p)
-    cible = lake / "derives" / "modeles" / f"annee={annee}-{cle}"
+    cible = dossier_modeles(lake, annee, cle)
     if not (cible / ".complet").exists():
         tmp = cible.with_name(f".tmp-{cible.name}-{uuid.uuid4().hex[:8]}")
         try:
@@ -278,7 +282,7 @@ def cle_cache_modeles(contexte, parametres: dict) -> str | None:
     """Prefect cache key of the models task: ``cle_modeles`` while its persisted outputs are complete."""
     lake, annee, p = Path(parametres["lake"]), parametres["annee"], parametres["p"]
     cle = cle_modeles(lake, annee, p)
-    return cle if (lake / "derives" / "modeles" / f"annee={annee}-{cle}" / ".complet").exists() else None
+    return cle if (dossier_modeles(lake, annee, cle) / ".complet").exists() else None
 
 
 def executer(

@@ -18,28 +18,19 @@ import polars as pl
 from prefect import flow
 
 from flows.annual_run import ErreurRun, annual_run, executer
-from transforms.ledger import COLONNES_CUMULS, comparer, cumuls_de
+from transforms.ledger import ecarts_runs
 
 
 def ecarts(precedent: Path | None, nouveau: Path) -> dict:
-    """What publishing ``nouveau`` after ``precedent`` (two runs of one year) would emit."""
-    run = pl.read_parquet(nouveau / "paiements.parquet")
-    if precedent is None:
-        cumuls = pl.DataFrame(schema=COLONNES_CUMULS)
-    else:
-        ancien = pl.read_parquet(precedent / "paiements.parquet")
-        cumuls = cumuls_de(
-            ancien.rename({"id_ligne": "cle_id"}).with_columns(pl.lit(None).alias("id_ligne_publie"))
-        )
-    lignes, mvts = comparer(run, cumuls, date(run["annee_versement"].max() or 1, 1, 1))
-    regul = lignes.filter(pl.col("nature_versement") == "REGULARISATION")
+    """What publishing run folder ``nouveau`` after ``precedent`` (two runs of one year) would emit."""
+    ancien = pl.read_parquet(precedent / "paiements.parquet") if precedent else None
+    b = ecarts_runs(ancien, pl.read_parquet(nouveau / "paiements.parquet"))
     return {
         "run_precedent": precedent.name if precedent else None,
-        "cles_nouvelles": lignes.height - regul.height,
-        "cles_modifiees_ou_disparues": mvts.filter(pl.col("id_ligne_publie") != pl.col("cle_id")).height
-        + mvts["id_ligne_publie"].null_count(),
-        "beneficiaires_touches": mvts["beneficiaire_id"].n_unique(),
-        "ecart_centimes": int(mvts["montant_centimes"].sum()),
+        "cles_nouvelles": b["nouvelles_cles"]["nb_lignes"],
+        "cles_modifiees_ou_disparues": b["regularisations"]["cles_modifiees"],
+        "beneficiaires_touches": b["beneficiaires_touches"],
+        "ecart_centimes": b["ecart_centimes"],
     }
 
 

@@ -32,7 +32,7 @@ from filelock import FileLock, Timeout
 from flows.fichiers import ecrire_csv, panne, publier_dossier
 from flows.ingest import sha256_fichier
 from schemas.sorties import schema_publication
-from transforms.ledger import COLONNES_CUMULS, COLONNES_MOUVEMENTS, comparer
+from transforms.ledger import COLONNES_CUMULS, COLONNES_MOUVEMENTS, bilan, comparer
 from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
 
 SQL = Path(__file__).parent / "sql" / "ledger"
@@ -163,7 +163,6 @@ class Ledger:
             "empreinte_contenu": _empreinte_contenu(lignes, mouvements),
         }
         record = {k: meta[k] for k in _CHAMPS} | {"empreinte_chaine": _chainer(self.tete, meta)}
-        nouvelles_lignes, nouveaux_mouvements = lignes, mouvements  # noqa: F841 (read by name by DuckDB)
         self.con.register("nouvelles_lignes", lignes)
         self.con.register("nouveaux_mouvements", mouvements)
         deja = self.con.execute(_sql("ids_deja_publies")).fetchall()
@@ -216,10 +215,9 @@ def materialiser(ledger: Ledger, p: dict, dossier: Path) -> Path:
     mvts = ledger.mouvements(p["seq"])
     lignes.write_parquet(tmp / "paiements.parquet")
     ecrire_csv(lignes, tmp / "paiements.csv", "pendant_publication")
-    regul = mvts.filter(pl.col("id_ligne_publie").is_null() | (pl.col("id_ligne_publie") != pl.col("cle_id")))
+    regul = mvts.filter((pl.col("id_ligne_publie") != pl.col("cle_id")).fill_null(True))
     regul.sort("cle_id").write_parquet(tmp / "regularisations.parquet")
-    nouvelles = lignes.filter(pl.col("nature_versement") != "REGULARISATION")
-    regularisations = lignes.filter(pl.col("id_ligne").is_in(regul["id_ligne_publie"].drop_nulls().implode()))
+    b = bilan(lignes, mvts)
     manifest = {
         "publication_id": cible.name,
         "seq": p["seq"],
@@ -230,24 +228,17 @@ def materialiser(ledger: Ledger, p: dict, dossier: Path) -> Path:
         "cree_le": p["cree_le"],
         "empreinte_ledger": p["empreinte_chaine"],
         "sorties": {
-            f.name: {"sha256": sha256_fichier(f), "lignes": lignes.height if f.suffix == ".csv" else None}
+            f.name: {
+                "sha256": sha256_fichier(f),
+                "lignes": regul.height if f.stem == "regularisations" else lignes.height,
+            }
             for f in sorted(tmp.iterdir())
         },
         "totaux_de_controle": totaux_de_controle(lignes),
         "total": {"nb_lignes": lignes.height, "somme_centimes": int(lignes["montant_centimes"].sum())},
-        "nouvelles_cles": {
-            "nb_lignes": nouvelles.height,
-            "somme_centimes": int(nouvelles["montant_centimes"].sum()),
-        },
-        "regularisations": {
-            "nb_lignes": regularisations.height,
-            "somme_centimes": int(regularisations["montant_centimes"].sum()),
-            "cles_modifiees": mvts.filter(pl.col("id_ligne_publie") != pl.col("cle_id")).height
-            + mvts["id_ligne_publie"].null_count(),
-        },
+        "nouvelles_cles": b["nouvelles_cles"],
+        "regularisations": b["regularisations"],
     }
-    for f in ("paiements.parquet", "regularisations.parquet"):
-        manifest["sorties"][f]["lignes"] = pl.scan_parquet(tmp / f).select(pl.len()).collect().item()
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     panne("avant_renommage_publication")
     return publier_dossier(tmp, cible)

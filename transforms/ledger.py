@@ -52,7 +52,7 @@ def comparer(run: pl.DataFrame, cumuls: pl.DataFrame, echeance: date) -> tuple[p
     ``run`` has the payment columns (outputs.md); ``cumuls`` one row per key the ledger knows for N
     (``COLONNES_CUMULS``); ``echeance`` is the due date of the publication's regularisations.
     """
-    cles = [c for c in CLE_METIER]
+    cles = list(CLE_METIER)
     j = run.select("id_ligne", *cles, "montant_centimes").join(
         cumuls, left_on="id_ligne", right_on="cle_id", how="full", coalesce=True, suffix="_registre"
     )
@@ -78,7 +78,7 @@ def comparer(run: pl.DataFrame, cumuls: pl.DataFrame, echeance: date) -> tuple[p
             pl.lit(echeance.year, pl.Int64).alias("annee_versement"),
         )
     )
-    lignes_regul = avec_ids(regul) if regul.height else regul.select([]).pipe(_vide_paiements)
+    lignes_regul = avec_ids(regul) if regul.height else pl.DataFrame(schema=COLONNES_PAIEMENTS)
     mvt_regul = ecarts.join(
         lignes_regul.select(*CLE_REGULARISATION, pl.col("id_ligne").alias("id_ligne_publie")),
         on=CLE_REGULARISATION,
@@ -98,10 +98,6 @@ def comparer(run: pl.DataFrame, cumuls: pl.DataFrame, echeance: date) -> tuple[p
     return lignes.cast(COLONNES_PAIEMENTS), mouvements
 
 
-def _vide_paiements(_: pl.DataFrame) -> pl.DataFrame:
-    return pl.DataFrame(schema=COLONNES_PAIEMENTS)
-
-
 def cumuls_de(mouvements: pl.DataFrame) -> pl.DataFrame:
     """The cumulative amount of every key from its movements (what ``comparer`` reads from the ledger)."""
     return (
@@ -112,3 +108,30 @@ def cumuls_de(mouvements: pl.DataFrame) -> pl.DataFrame:
         .cast(COLONNES_CUMULS)
         .select(list(COLONNES_CUMULS))
     )
+
+
+def _somme(lignes: pl.DataFrame) -> dict:
+    return {"nb_lignes": lignes.height, "somme_centimes": int(lignes["montant_centimes"].sum())}
+
+
+def bilan(lignes: pl.DataFrame, mouvements: pl.DataFrame) -> dict:
+    """What a publication emits: lines of new keys, regularisation lines, run keys changed or vanished."""
+    nouvelle = (pl.col("id_ligne_publie") == pl.col("cle_id")).fill_null(False)
+    ids_nouveaux = mouvements.filter(nouvelle)["cle_id"].implode()
+    return {
+        "nouvelles_cles": _somme(lignes.filter(pl.col("id_ligne").is_in(ids_nouveaux))),
+        "regularisations": _somme(lignes.filter(~pl.col("id_ligne").is_in(ids_nouveaux)))
+        | {"cles_modifiees": mouvements.filter(~nouvelle).height},
+        "beneficiaires_touches": mouvements["beneficiaire_id"].n_unique(),
+        "ecart_centimes": int(mouvements["montant_centimes"].sum()),
+    }
+
+
+def ecarts_runs(ancien: pl.DataFrame | None, nouveau: pl.DataFrame) -> dict:
+    """What publishing run ``nouveau`` would emit after run ``ancien`` of the same year had been published."""
+    if ancien is None:
+        cumuls = pl.DataFrame(schema=COLONNES_CUMULS)
+    else:
+        cumuls = cumuls_de(ancien.rename({"id_ligne": "cle_id"}))
+    echeance = date(int(nouveau["annee_versement"].max() or 1), 1, 1)  # no line is published: any date
+    return bilan(*comparer(nouveau, cumuls, echeance))
