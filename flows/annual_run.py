@@ -35,7 +35,7 @@ from schemas.sources import TABLES
 from transforms import modeles as transforms_modeles
 from transforms.calcul import Resultats, calculer, specialites_evaluees
 from transforms.forfaits_annuels import montants_permis
-from transforms.modeles import DOSSIER_SQL, MODELES, TABLES_LUES, sql, variables
+from transforms.modeles import DOSSIER_SQL, MODELES, TABLES_LUES, besoin_annee_precedente, sql, variables
 from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
 from transforms.parametres import JeuParametres
 from transforms.rules import aide_assistant_medical as aam
@@ -63,7 +63,14 @@ def _table_vide(nom: str, dossier: Path) -> Path:
     return f
 
 
-SORTIES_MODELES = ("activite_medecins", "percentiles", "int_contrats_aam", "int_categories_mt")
+SORTIES_MODELES = (
+    "activite_medecins",
+    "percentiles",
+    "int_contrats_aam",
+    "int_categories_mt",
+    "int_dipa",
+    "int_cpts",
+)
 
 
 def calculer_modeles(
@@ -88,13 +95,14 @@ def calculer_modeles(
             f = source / f"{t}.parquet"
             valeurs[f"t_{t}"] = str(f if f.exists() else _table_vide(t, vides))
         valeurs["t_ER_PRS_F_prec"] = str(_table_vide("ER_PRS_F", vides))
-        if valeurs["fmt_non_vu"]:  # patients not seen in N−1 nor N (forfait médecin traitant from 2026)
+        besoins = besoin_annee_precedente(valeurs)
+        if besoins:  # patients not seen in N−1 (forfait médecin traitant from 2026), fees of 2019 (DIPA 2020)
             prec = lake / f"annee={annee - 1}" / "ER_PRS_F.parquet"
             if not prec.exists():
                 raise ErreurRun(
-                    f"forfait_medecin_traitant paid in {annee + 1} needs the claims of {annee - 1} "
-                    f"(patients not seen in {annee - 1} nor {annee}): year {annee - 1} is not in the lake; "
-                    f"ingest it (forfaits ingest --extract DIR --year {annee - 1} --lake {lake})"
+                    f"{' and '.join(besoins)} of {annee} {'need' if len(besoins) > 1 else 'needs'} "
+                    f"the claims of {annee - 1}: year {annee - 1} is not in the lake {lake}; ingest it first "
+                    f"(forfaits ingest --extract DIR --year {annee - 1} --lake {lake})"
                 )
             valeurs["t_ER_PRS_F_prec"] = str(prec)
         for nom, v in valeurs.items():
@@ -165,7 +173,11 @@ def ecrire_sorties(
         "annee_reference": annee,
         "annee_versement": annee + 1,
         "version_code": _version(),
-        "parametres": {"empreinte": p.empreinte, "fichiers": p.fichiers},
+        "parametres": {
+            "empreinte": p.empreinte,
+            "fichiers": p.fichiers,
+            "avertissements": p.avertissements,  # e.g. illustrative values supplied by an overlay
+        },
         "entrees": {
             nom: {
                 "fichier": t.get("fichier"),
@@ -246,7 +258,7 @@ def cle_modeles(lake: Path, annee: int, p: JeuParametres) -> str:
     v = variables(p, annee)
     ingests = [sha256_fichier(dossier_annee(lake, annee) / "ingest.json")]
     prec = lake / f"annee={annee - 1}" / "ingest.json"
-    if v["fmt_non_vu"] and prec.exists():
+    if besoin_annee_precedente(v) and prec.exists():
         ingests.append(sha256_fichier(prec))
     texte = json.dumps(
         {"annee": annee, "ingests": ingests, "variables": v, "code": empreinte_code()}, default=str
@@ -326,7 +338,8 @@ def executer(
         seuils = lancer(seuils_aam, lake, annee, p, activite, contrats, travail / ".ref", memoire, log)
         panne("apres_seuils")
         categories = pl.read_parquet(sorties["int_categories_mt"])
-        r = calculer(activite, contrats, seuils, categories, p, annee)
+        dipa, cpts = pl.read_parquet(sorties["int_dipa"]), pl.read_parquet(sorties["int_cpts"])
+        r = calculer(activite, contrats, seuils, categories, p, annee, dipa, cpts)
         panne("apres_regles")
         manifest = lancer(ecrire_sorties, r, p, annee, lake, travail, run_id)
         panne("avant_renommage_run")
@@ -441,7 +454,7 @@ def annual_run(
     lake: str,
     out: str,
     extract: str | None = None,
-    overlay: str | None = None,
+    overlay: str | list[str] | None = None,
     memoire: str = "8GB",
     ledger: str | None = None,
     publications: str | None = None,
@@ -473,7 +486,7 @@ def annual_run(
         Path(lake),
         Path(out),
         Path(extract) if extract else None,
-        charger_parametres(overlay=Path(overlay) if overlay else None),
+        charger_parametres(overlay=overlay or None),
         memoire,
         journal=logger.info,
         etape=etape,

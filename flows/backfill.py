@@ -57,7 +57,7 @@ def backfill(
     lake: str,
     out: str,
     extracts: str | None = None,
-    overlay: str | None = None,
+    overlay: str | list[str] | None = None,
     memoire: str = "8GB",
     ledger: str | None = None,
     publications: str | None = None,

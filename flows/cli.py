@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -60,12 +61,18 @@ def main() -> None:  # pragma: no cover
     sys.exit(app())
 
 
+OVERLAY = typer.Option(
+    "--overlay",
+    help="Parameter overlay folder (user-supplied values, a reform); repeat it to stack several, in order",
+)
+
+
 @app.command()
 def ingest(
     extract: Annotated[Path, typer.Option(help="Folder of one year's extract (one file per table)")],
     year: Annotated[int, typer.Option(help="Reference year N of the extract")],
     lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
-    overlay: Annotated[Path | None, typer.Option(help="Parameter overlay folder")] = None,
+    overlay: Annotated[list[Path] | None, OVERLAY] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Validate one year's extract and write it to the lake (atomically; defective rows to quarantine)."""
@@ -74,7 +81,7 @@ def ingest(
     from flows.ingest import ErreurIngest, ingest_flow
 
     try:
-        rapport = ingest_flow(str(extract), year, str(lake), str(overlay) if overlay else None)
+        rapport = ingest_flow(str(extract), year, str(lake), _overlays(overlay))
     except ErreurIngest as e:
         typer.echo(f"ingest of {year} stopped: {e}", err=True)
         raise typer.Exit(2) from None
@@ -98,7 +105,7 @@ def run(
     lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
     out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
     extract: Annotated[Path | None, typer.Option(help="Ingest this extract of year N first")] = None,
-    overlay: Annotated[Path | None, typer.Option(help="Parameter overlay folder")] = None,
+    overlay: Annotated[list[Path] | None, OVERLAY] = None,
     memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
     publish: Annotated[bool, typer.Option("--publish", help="Publish the run through the ledger")] = False,
     ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
@@ -116,7 +123,7 @@ def run(
         if "publication" in r:
             afficher_publication(r["publication"])
 
-    arguments = (year, str(lake), str(out), _ou_rien(extract), _ou_rien(overlay))
+    arguments = (year, str(lake), str(out), _ou_rien(extract), _overlays(overlay))
     _lancer(
         f"run of {year}",
         annual_run,
@@ -195,7 +202,7 @@ def backfill(
     ] = None,
     lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
     out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
-    overlay: Annotated[Path | None, typer.Option(help="Parameter overlay folder")] = None,
+    overlay: Annotated[list[Path] | None, OVERLAY] = None,
     memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
     publish: Annotated[bool, typer.Option("--publish", help="Publish each year through the ledger")] = False,
     ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
@@ -206,7 +213,7 @@ def backfill(
     """Re-run past years, each with the parameters in force for it, and report per year what changed."""
     from flows.backfill import backfill as backfill_flow
 
-    arguments = (_annees(years), str(lake), str(out), _ou_rien(extracts), _ou_rien(overlay))
+    arguments = (_annees(years), str(lake), str(out), _ou_rien(extracts), _overlays(overlay))
     _lancer(
         "backfill",
         backfill_flow,
@@ -272,6 +279,10 @@ def _ou_rien(p: Path | None) -> str | None:
     return str(p) if p else None
 
 
+def _overlays(o: list[Path] | None) -> list[str] | None:
+    return [str(x) for x in o] if o else None
+
+
 def table_totaux(titre: str, r: dict):
     """Control totals (lines, €) per dispositif and nature, and the total, of a run or a publication."""
     from rich.table import Table
@@ -293,6 +304,9 @@ def afficher_totaux(r: dict) -> None:
     c = Console()
     c.print(table_totaux(f"Payment file {r['run_id']}", r))
     c.print(f"payment file: {Path(r['dossier']) / 'paiements.parquet'} (and paiements.csv, manifest.json)")
+    manifest = json.loads((Path(r["dossier"]) / "manifest.json").read_text(encoding="utf-8"))
+    for fichier, texte in manifest["parametres"].get("avertissements", {}).items():
+        c.print(f"[yellow]warning, parameters {fichier}:[/] {texte}", highlight=False)
 
 
 @app.command()
@@ -300,6 +314,7 @@ def simulate(
     year: Annotated[int, typer.Option(help="Reference year N (payments of N+1)")],
     reforme: Annotated[Path, typer.Option(help="Parameter overlay folder describing the reform")],
     lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
+    overlay: Annotated[list[Path] | None, OVERLAY] = None,
     memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
@@ -310,7 +325,14 @@ def simulate(
     from flows.simulate import simuler
 
     try:
-        r = simuler(year, lake, reforme, memory, journal=None if json_ else lambda m: typer.echo(m, err=True))
+        r = simuler(
+            year,
+            lake,
+            reforme,
+            memory,
+            journal=None if json_ else lambda m: typer.echo(m, err=True),
+            overlay=_overlays(overlay),
+        )
     except ErreurRun as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(2) from None
@@ -381,7 +403,7 @@ def afficher_simulation(r: dict) -> None:
 
 @app.command()
 def explain(
-    ps: Annotated[str, typer.Option(help="Doctor's main cabinet number (STA_PFS_NUM)")],
+    ps: Annotated[str, typer.Option(help="Main cabinet number (STA_PFS_NUM), or a CPTS id")],
     year: Annotated[int, typer.Option(help="Reference year N")],
     out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
 ) -> None:

@@ -2,8 +2,11 @@
 (ingest → DuckDB models → rules → validated payment file) and print where the payment file is and its
 totals per dispositif, and publish it through the ledger; then publish the last run again, which emits an
 empty publication (nothing is ever paid twice). 2021 comes first: its distribution is the assistant aid's
-reference (rules.md §1); 2024 gives the forfait médecin traitant of 2026 its "not seen in N−1" patients.
-Last, the seed 004 reform of the forfait médecin traitant is simulated on 2024 against its envelope."""
+reference (rules.md §1); 2020 then carries the Covid activity-loss aid (its regularisation, with 2019's fees
+ingested beforehand); 2024 gives the forfait médecin traitant of 2026 its "not seen in N−1" patients. Values
+no public text gives (DIPA fixed-charge rates, CPTS mission amounts) come from the ILLUSTRATIVE overlay
+data/overlays/illustratif/, labelled as such in every manifest. Last, the seed 004 reform of the forfait
+médecin traitant is simulated on 2024 against its envelope."""
 
 from __future__ import annotations
 
@@ -14,30 +17,74 @@ from pathlib import Path
 
 import polars as pl
 from rich.console import Console
+from rich.table import Table
 
 from flows.annual_run import annual_run
 from flows.cli import afficher_publication, afficher_rapport, afficher_simulation, afficher_totaux
 from flows.generation import generer
+from flows.ingest import ingest_flow
 from flows.ledger import publier
-from flows.parametres_io import charger_parametres
+from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
 from flows.simulate import simuler
+
+
+def afficher_dispositifs_hors_forfaits(console: Console, dossier: Path) -> None:
+    """The DIPA regularisation (payments and recoveries) and a CPTS line per size tier, of a run folder."""
+    paiements = pl.read_parquet(dossier / "paiements.parquet")
+    dipa = paiements.filter(pl.col("dispositif") == "AIDE_PERTE_ACTIVITE_COVID")
+    if dipa.height:
+        t = Table(title="DIPA 2020 regularisation (aid − acompte), due " + str(dipa["echeance"][0]))
+        for col in ("", "lines", "sum (€)"):
+            t.add_column(col, justify="right")
+        for nom, f in (
+            ("to pay", pl.col("montant_centimes") > 0),
+            ("to recover", pl.col("montant_centimes") < 0),
+        ):
+            s = dipa.filter(f)["montant_centimes"]
+            t.add_row(nom, f"{s.len():,}", f"{s.sum() / 100:,.2f}")
+        t.add_row("net", f"{dipa.height:,}", f"{dipa['montant_centimes'].sum() / 100:,.2f}")
+        console.print(t)
+    j = pl.read_parquet(dossier / "justificatifs.parquet").filter(
+        (pl.col("dispositif") == "FINANCEMENT_CPTS") & pl.col("est_eligible")
+    )
+    if j.height:
+        detail = j["detail"].str.json_decode(
+            pl.Struct({"tranche": pl.Int64, "population": pl.Int64, "plafonne": pl.Boolean})
+        )
+        j = j.with_columns(detail.struct.unnest()).sort("tranche", "population")
+        t = Table(title="CPTS funding: a CPTS line per size tier; n and tier €: the tier's CPTS and total")
+        for col in ("tier", "CPTS", "population", "€", "n", "tier €", "capped"):
+            t.add_column(col, justify="right")
+        for (tranche,), g in j.group_by("tranche", maintain_order=True):
+            x = g.row(0, named=True)
+            t.add_row(
+                str(tranche),
+                x["beneficiaire_id"],
+                f"{x['population']:,}",
+                f"{x['montant_centimes'] / 100:,.2f}",
+                str(g.height),
+                f"{g['montant_centimes'].sum() / 100:,.2f}",
+                str(int(g["plafonne"].sum())),
+            )
+        console.print(t)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--dir", type=Path, default=Path("data/demo"))
-    ap.add_argument("--years", default="2021,2024,2025,2026")
+    ap.add_argument("--years", default="2021,2020,2024,2025,2026")
     ap.add_argument("--scale", type=float, default=0.002)
     args = ap.parse_args()
     console = Console()
     annees = [int(a) for a in args.years.split(",")]
+    prealables = [a - 1 for a in annees if a == 2020 and a - 1 not in annees]  # DIPA reads 2019's fees
     extraits, lake, runs = args.dir / "extracts", args.dir / "lake", args.dir / "runs"
     ledger, publications = args.dir / "ledger" / "ledger.duckdb", args.dir / "publications"
     t = time.perf_counter()
     console.print(f"[bold]1. Generating synthetic extracts[/] {annees} at scale {args.scale} → {extraits}")
     generer(
         extraits,
-        annees,
+        sorted(annees + prealables),
         args.scale,
         42,
         "csv",
@@ -45,6 +92,9 @@ def main() -> None:
         memoire="2GB",
         progression=lambda m: console.print(f"   {m}", highlight=False),
     )
+    for annee in prealables:
+        console.print(f"[bold]2. Ingesting {annee}[/] (its fees of 16 March–30 May are the DIPA's reference)")
+        afficher_rapport(ingest_flow(str(extraits / str(annee)), annee, str(lake)))
     for annee in annees:
         console.print(
             f"[bold]2. Annual run of {annee}[/] (Prefect flow 'annual_run': ingest, models, rules, publish)"
@@ -54,12 +104,14 @@ def main() -> None:
             str(lake),
             str(runs),
             extract=str(extraits / str(annee)),
+            overlay=str(OVERLAY_ILLUSTRATIF),
             memoire="2GB",
             ledger=str(ledger),
             publications=str(publications),
         )
         afficher_rapport(json.loads((lake / f"annee={annee}" / "ingest.json").read_text(encoding="utf-8")))
         afficher_totaux(r)
+        afficher_dispositifs_hors_forfaits(console, Path(r["dossier"]))
         afficher_publication(r["publication"])
     console.print(f"[bold]3. Publishing the run of {annees[-1]} again[/] (the ledger already holds it)")
     afficher_publication(publier(Path(r["dossier"]), ledger, publications))
@@ -73,7 +125,7 @@ def main() -> None:
     reforme = Path(__file__).resolve().parents[1] / "data" / "reforms" / "seed004_revalorisation_fmt"
     if 2024 in annees:
         console.print(f"[bold]4. Seed 004 reform simulated on 2024[/] ({reforme.name}; no payment file)")
-        afficher_simulation(simuler(2024, lake, reforme, memoire="2GB"))
+        afficher_simulation(simuler(2024, lake, reforme, memoire="2GB", overlay=OVERLAY_ILLUSTRATIF))
     recouvrement = (
         pl.read_parquet(Path(r["dossier"]) / "paiements.parquet")
         .filter((pl.col("nature_versement") == "SOLDE") & (pl.col("montant_centimes") < 0))

@@ -458,13 +458,13 @@ def _en_vigueur(p: JeuParametres, dispositif: str, annee: int) -> bool:
 
 
 @flow(name="ingest", log_prints=False)
-def ingest_flow(extract: str, annee: int, lake: str, overlay: str | None = None) -> dict:
+def ingest_flow(extract: str, annee: int, lake: str, overlay: str | list[str] | None = None) -> dict:
     """Prefect flow: ingest one year (the partition key is the explicit argument ``annee``)."""
     logger = get_run_logger()
     return ingerer(
         Path(extract),
         annee,
         Path(lake),
-        charger_parametres(overlay=Path(overlay) if overlay else None),
+        charger_parametres(overlay=overlay or None),
         journal=logger.info,
     )

@@ -24,15 +24,23 @@ NOM_DEPLOIEMENT = "annual-run"
 
 @flow(name="annual_run_planifie", log_prints=False)
 def annual_run_planifie(
-    extracts: str, lake: str, out: str, ledger: str, publications: str, memoire: str = "8GB"
+    extracts: str,
+    lake: str,
+    out: str,
+    ledger: str,
+    publications: str,
+    memoire: str = "8GB",
+    overlay: list[str] | None = None,
 ) -> dict:
-    """Year N = last year: ingest ``<extracts>/<N>``, run and publish it through the ledger."""
+    """Year N = last year: ingest ``<extracts>/<N>``, run and publish it through the ledger (``overlay``:
+    the user's parameter folders, such as the CPTS mission amounts)."""
     annee = date.today().year - 1
     return annual_run(
         annee,
         lake,
         out,
         extract=str(Path(extracts) / str(annee)),
+        overlay=overlay,
         memoire=memoire,
         ledger=ledger,
         publications=publications,

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from flows.annual_run import calculer_modeles, dossier_annee, seuils_aam
-from flows.parametres_io import charger_parametres
+from flows.parametres_io import charger_parametres, overlays
 from transforms.calcul import Resultats, calculer
 from transforms.modeles import variables
 from transforms.parametres import JeuParametres
@@ -44,6 +44,8 @@ def _resultats(
         modeles["int_categories_mt"],
         p,
         annee,
+        modeles["int_dipa"],
+        modeles["int_cpts"],
     )
     return r, modeles
 
@@ -54,12 +56,15 @@ def simuler(
     reforme: Path,
     memoire: str = "8GB",
     journal: Callable[[str], None] | None = None,
+    overlay: str | Path | list | None = None,
 ) -> dict:
-    """Baseline vs reform for year N: comparison per dispositif, and the reform's envelope if it sets one."""
+    """Baseline vs reform for year N: comparison per dispositif, and the reform's envelope if it sets one.
+    ``overlay``: the user's parameter folders (under both; the reform goes on top of them)."""
     log = journal or (lambda m: None)
     lake = Path(lake)
     dossier_annee(lake, annee)
-    base, p_reforme = charger_parametres(), charger_parametres(overlay=Path(reforme))
+    base = charger_parametres(overlay=overlays(overlay))
+    p_reforme = charger_parametres(overlay=[*overlays(overlay), Path(reforme)])
     with tempfile.TemporaryDirectory(prefix="forfaits-simulation-") as t:
         log(f"baseline {annee}")
         r0, modeles = _resultats(lake, annee, base, Path(t) / "base", memoire, log)

@@ -317,8 +317,13 @@ TABLES: dict[str, Table] = {
         ),
         Table("ORIENTATIONS_IPA", ORIENTATIONS_IPA, requise_si=("forfait_ipa",)),
         Table("CONTRATS_AAM", CONTRATS_AAM, cle=("CTR_NUM",), requise_si=("aide_assistant_medical",)),
-        Table("DIPA_DECLARATIONS", DIPA_DECLARATIONS, cle=("PFS_PFS_NUM",)),
+        Table(
+            "DIPA_DECLARATIONS",
+            DIPA_DECLARATIONS,
+            cle=("PFS_PFS_NUM",),
+            requise_si=("aide_perte_activite_covid",),
+        ),
         Table("CPTS_CONTRATS", CPTS_CONTRATS, cle=("CPTS_ID",), requise_si=("financement_cpts",)),
-        Table("CPTS_MISSIONS", CPTS_MISSIONS, cle=("CPTS_ID", "MISSION")),
+        Table("CPTS_MISSIONS", CPTS_MISSIONS, cle=("CPTS_ID", "MISSION"), requise_si=("financement_cpts",)),
     ]
 }

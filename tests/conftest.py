@@ -25,3 +25,20 @@ def extraits_minuscules(tmp_path_factory):
     d = tmp_path_factory.mktemp("extraits")
     generer(d, [2021, 2024, 2025], 0.001, 5, "csv", charger_parametres(), "2GB", progression=lambda m: None)
     return d
+
+
+@pytest.fixture(scope="session")
+def ecrire_overlay():
+    """Write a user's overlay folder supplying one dated value; return the parameters with it
+    loaded over the base ones."""
+    import yaml
+
+    from flows.parametres_io import charger_parametres
+
+    def ecrire(dossier, dispositif: str, parametre: str, debut, valeur):
+        dossier.mkdir(parents=True, exist_ok=True)
+        contenu = {"parametres": {parametre: {"valeurs": {debut: {"valeur": valeur, "source": "test case"}}}}}
+        (dossier / f"{dispositif}.yaml").write_text(yaml.safe_dump(contenu), encoding="utf-8")
+        return charger_parametres(overlay=dossier)
+
+    return ecrire

@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from flows.annual_run import ErreurRun, annual_run, executer
 from flows.generation import generer
 from flows.ingest import ingerer
-from flows.parametres_io import charger_parametres
+from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
 from transforms.paiements import CLE_METIER, avec_ids, id_ligne, totaux_de_controle
+
+P_ILLUSTRATIF = charger_parametres(overlay=OVERLAY_ILLUSTRATIF)
 
 N = 2025
 R = 2021  # the reference distribution of the assistant aid
@@ -29,7 +31,14 @@ def premier_run(tmp_path_factory, extraits_minuscules, harnais_prefect):
     (d / "x").symlink_to(extraits_minuscules)
     for annee in (R, PREC):
         ingerer(d / "x" / str(annee), annee, d / "lake", memoire="2GB")
-    r = annual_run(N, str(d / "lake"), str(d / "out"), extract=str(d / "x" / str(N)), memoire="2GB")
+    r = annual_run(
+        N,
+        str(d / "lake"),
+        str(d / "out"),
+        extract=str(d / "x" / str(N)),
+        overlay=str(OVERLAY_ILLUSTRATIF),
+        memoire="2GB",
+    )
     return d, r
 
 
@@ -52,7 +61,11 @@ def test_the_flow_publishes_a_checked_payment_file(premier_run):
         "FORFAIT_MSU",
         "AIDE_ASSISTANT_MEDICAL",
         "FORFAIT_MEDECIN_TRAITANT",
+        "FINANCEMENT_CPTS",  # the DIPA is for 2020 only
     }
+    cpts = paiements.filter(pl.col("dispositif") == "FINANCEMENT_CPTS")
+    assert (cpts["beneficiaire_type"] == "CPTS").all() and (cpts["echeance"] == date(N + 1, 4, 30)).all()
+    assert (paiements.filter(pl.col("beneficiaire_type") == "CPTS")["dispositif"] == "FINANCEMENT_CPTS").all()
     annuels = paiements.filter(
         pl.col("dispositif").str.starts_with("FORFAIT_") & (pl.col("nature_versement") == "FORFAIT")
     )
@@ -109,7 +122,10 @@ def test_the_fmt_of_2026_needs_the_previous_year_in_the_lake(tmp_path):
     generer(
         tmp_path / "x", [N], 0.0005, 6, "parquet", charger_parametres(), "2GB", progression=lambda m: None
     )
-    with pytest.raises(ErreurRun, match=r"needs the claims of 2024 .*year 2024 is not in the lake"):
+    with pytest.raises(
+        ErreurRun,
+        match=r"forfait_medecin_traitant of 2025 needs the claims of 2024: year 2024 is not in the lake",
+    ):
         executer(N, tmp_path / "lake", tmp_path / "out", extract=tmp_path / "x" / str(N), memoire="2GB")
     assert not list((tmp_path / "out").iterdir())
 
@@ -135,7 +151,7 @@ def test_simulation_with_an_empty_overlay_equals_the_baseline(premier_run, tmp_p
     d, _ = premier_run
     vide = tmp_path / "vide"
     vide.mkdir()
-    s = simuler(PREC, d / "lake", vide, memoire="2GB")
+    s = simuler(PREC, d / "lake", vide, memoire="2GB", overlay=OVERLAY_ILLUSTRATIF)
     assert s["dispositifs"] and all(
         x["ecart_centimes"] == 0 and x["gagnants"] == x["perdants"] == 0 and x["base"] == x["reforme"]
         for x in s["dispositifs"]
@@ -147,7 +163,7 @@ def test_seed_004_reform_raises_only_the_fmt_and_is_checked_against_its_envelope
 
     d, _ = premier_run
     reforme = Path(__file__).parents[1] / "data" / "reforms" / "seed004_revalorisation_fmt"
-    s = simuler(PREC, d / "lake", reforme, memoire="2GB")
+    s = simuler(PREC, d / "lake", reforme, memoire="2GB", overlay=OVERLAY_ILLUSTRATIF)
     par = {x["dispositif"]: x for x in s["dispositifs"]}
     fmt = par["FORFAIT_MEDECIN_TRAITANT"]
     assert fmt["ecart_centimes"] > 0 and fmt["perdants"] == 0 and fmt["gagnants"] > 0
@@ -185,7 +201,7 @@ def test_justifications_cover_every_doctor_and_hold_no_patient_id(premier_run):
 
 def test_a_rerun_gives_the_same_lines_and_ids_in_a_new_folder(premier_run):
     d, r = premier_run
-    r2 = executer(N, d / "lake", d / "out", memoire="2GB")
+    r2 = executer(N, d / "lake", d / "out", parametres=P_ILLUSTRATIF, memoire="2GB")
     assert r2["dossier"] != r["dossier"]
     a = pl.read_parquet(d / "out" / r["run_id"] / "paiements.parquet")
     b = pl.read_parquet(r2["dossier"] + "/paiements.parquet")
@@ -246,3 +262,11 @@ def test_id_ligne_is_fixed_for_a_given_key():
     texte = "PS|75100001|FORFAIT_AME|2025|FORFAIT|2026-04-30|"  # the documented format of the key
     assert id_ligne(cle) == hashlib.sha256(texte.encode()).hexdigest()[:32]
     assert id_ligne(cle) != id_ligne(cle[:-1] + ("C1",))
+
+
+def test_the_manifest_names_the_illustrative_values_it_used(premier_run):
+    d, r = premier_run
+    m = json.loads((d / "out" / r["run_id"] / "manifest.json").read_text(encoding="utf-8"))
+    avertissements = m["parametres"]["avertissements"]
+    assert set(avertissements) == {"overlay/aide_perte_activite_covid.yaml", "overlay/financement_cpts.yaml"}
+    assert all("ILLUSTRATIVE" in texte for texte in avertissements.values())

@@ -117,3 +117,35 @@ def test_malformed_files_are_refused(tmp_path, texte, message):
     (tmp_path / "forfait_ame.yaml").write_text(texte, encoding="utf-8")
     with pytest.raises(ParametreError, match=message):
         charger_parametres(overlay=tmp_path)
+
+
+def test_overlays_stack_in_order_the_last_one_wins(tmp_path):
+    for nom, montant in (("a", 111), ("b", 222)):
+        (tmp_path / nom).mkdir()
+        (tmp_path / nom / "forfait_ame.yaml").write_text(
+            "avertissement: test values\nparametres:\n  montant_centimes:\n    valeurs:\n"
+            f"      2025-01-01: {{valeur: {montant}, source: test}}\n",
+            encoding="utf-8",
+        )
+    p = charger_parametres(overlay=[tmp_path / "a", tmp_path / "b"])
+    assert p.a("forfait_ame", "montant_centimes", date(2025, 1, 1)) == 222
+    assert {"overlay/forfait_ame.yaml", "overlay2/forfait_ame.yaml"} <= set(p.fichiers)
+    assert p.avertissements == {
+        "overlay/forfait_ame.yaml": "test values",
+        "overlay2/forfait_ame.yaml": "test values",
+    }
+
+
+def test_the_illustrative_overlay_loads_and_says_it_is_illustrative():
+    from flows.parametres_io import OVERLAY_ILLUSTRATIF
+
+    p = charger_parametres(overlay=OVERLAY_ILLUSTRATIF)
+    assert len(p.avertissements) == len(list(OVERLAY_ILLUSTRATIF.glob("*.yaml"))) == 2
+    assert p.a("financement_cpts", "missions_centimes", date(2021, 1, 1))["ACCES_SOINS"][1]["fixe"] > 0
+    taux = p.a("aide_perte_activite_covid", "taux_charges_fixes", date(2020, 12, 31))
+    assert {
+        "pfs_cat_cod": 1,
+        "specialite": 15,
+        "secteur": None,
+        "taux": 0.458,
+    } in taux  # the official one kept

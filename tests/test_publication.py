@@ -25,17 +25,21 @@ from flows.annual_run import executer, modeles
 from flows.backfill import backfill, backfill_sans_prefect
 from flows.ingest import ingerer, sha256_fichier
 from flows.ledger import ErreurPublication, Ledger, publier
+from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
 
 N = 2025
+P_ILLUSTRATIF = charger_parametres(overlay=OVERLAY_ILLUSTRATIF)
 ECHEANCE = date(2026, 12, 1)
 ENFANT = """
 import sys
 from datetime import date
 from pathlib import Path
 from flows.annual_run import executer
+from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
 b, x = Path(sys.argv[1]), Path(sys.argv[2]) / "2025" if len(sys.argv) > 2 else None
 executer(2025, b / "lake", b / "runs", extract=x, memoire="1GB", ledger=b / "ledger.duckdb",
-         publications=b / "pubs", echeance=date(2026, 12, 1))
+         publications=b / "pubs", echeance=date(2026, 12, 1),
+         parametres=charger_parametres(overlay=OVERLAY_ILLUSTRATIF))
 """
 POINTS = [  # in the order they are met
     "apres_ingest",
@@ -76,7 +80,7 @@ def publier_2025(base: Path, extraits: Path | None, **k) -> dict:
         ledger=base / "ledger.duckdb",
         publications=base / "pubs",
         echeance=ECHEANCE,
-        **k,
+        **({"parametres": P_ILLUSTRATIF} | k),
     )
 
 
@@ -226,7 +230,7 @@ def test_a_rerun_after_a_crash_reads_the_models_back_and_gives_identical_files(
     import flows.annual_run as ar
 
     monkeypatch.setattr(ar, "calculer_modeles", lambda *a, **k: appels.append(a) or pytest.fail("recomputed"))
-    r2 = executer(N, tmp_path / "lake", tmp_path / "runs", memoire="2GB")
+    r2 = executer(N, tmp_path / "lake", tmp_path / "runs", memoire="2GB", parametres=P_ILLUSTRATIF)
     assert appels == []
     for f in ("paiements.parquet", "paiements.csv", "justificatifs.parquet"):
         assert (Path(r["dossier"]) / f).read_bytes() == (Path(r2["dossier"]) / f).read_bytes(), f
@@ -251,6 +255,7 @@ def test_backfill_runs_each_year_and_reports_what_changed(etat, extraits_minuscu
         "ledger": base / "ledger.duckdb",
         "publications": base / "pubs",
         "echeance": ECHEANCE,
+        "parametres": P_ILLUSTRATIF,
     }
     r1 = backfill_sans_prefect([2025, 2024], base / "lake", base / "runs", None, **k)
     assert list(r1) == [2024, 2025]
@@ -273,6 +278,7 @@ def test_backfill_flow_under_prefect(etat, extraits_minuscules, tmp_path, harnai
         str(base / "lake"),
         str(base / "runs"),
         str(extraits_minuscules),
+        overlay=str(OVERLAY_ILLUSTRATIF),
         memoire="2GB",
         ledger=str(base / "ledger.duckdb"),
         publications=str(base / "pubs"),

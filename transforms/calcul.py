@@ -1,8 +1,8 @@
 """Every rule of the annual run of year N, applied together: what the flow writes, built without I/O.
 
-Inputs are the model outputs (``activite_medecins``, ``int_contrats_aam``, ``int_categories_mt``) and the
-reference thresholds of the assistant aid; outputs are the payment lines, the justifications and the control
-list of the run.
+Inputs are the model outputs (``activite_medecins``, ``int_contrats_aam``, ``int_categories_mt``,
+``int_dipa``, ``int_cpts``) and the reference thresholds of the assistant aid; outputs are the payment lines,
+the justifications and the control list of the run.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from transforms.forfaits_annuels import appliquer_regles
-from transforms.paiements import justificatifs
+from transforms.paiements import justificatifs, lignes_ps
 from transforms.parametres import JeuParametres
 from transforms.rules.aide_assistant_medical import aide_assistant_medical
+from transforms.rules.aide_perte_activite_covid import aide_perte_activite_covid, lignes_regularisation
+from transforms.rules.financement_cpts import financement_cpts, lignes_cpts
 from transforms.rules.forfait_medecin_traitant import forfait_medecin_traitant, lignes_echeances
 
 
@@ -39,12 +41,35 @@ def calculer(
     categories_mt: pl.DataFrame,
     p: JeuParametres,
     annee: int,
+    dipa: pl.DataFrame,
+    cpts: pl.DataFrame,
 ) -> Resultats:
     forfaits, justifs = appliquer_regles(activite, p, annee)
     aam, justifs_aam, controles = aide_assistant_medical(activite, contrats, seuils_aam, p, annee)
     fmt = forfait_medecin_traitant(activite, categories_mt, p, annee)
+    covid = aide_perte_activite_covid(dipa, p, annee)
+    cp = financement_cpts(cpts, p, annee)
+    lignes = [
+        forfaits,
+        aam,
+        lignes_echeances(fmt, p, annee),
+        lignes_ps(lignes_regularisation(covid, p, annee), annee, "AIDE_PERTE_ACTIVITE_COVID"),
+        lignes_ps(lignes_cpts(cp, p, annee), annee, "FINANCEMENT_CPTS", "CPTS", "cpts_id"),
+    ]
     # sorted on the whole business key (unique), so that a rerun writes the same file byte for byte
-    paiements = pl.concat([forfaits, aam, lignes_echeances(fmt, p, annee)]).sort(
-        "dispositif", "beneficiaire_id", "echeance", "reference_contrat", "nature_versement"
+    paiements = pl.concat(lignes).sort(
+        "dispositif",
+        "beneficiaire_type",
+        "beneficiaire_id",
+        "echeance",
+        "reference_contrat",
+        "nature_versement",
     )
-    return Resultats(paiements, pl.concat([justifs, justifs_aam, justificatifs(fmt)]), controles)
+    justifs = [
+        justifs,
+        justifs_aam,
+        justificatifs(fmt),
+        justificatifs(covid),
+        justificatifs(cp, "CPTS", "cpts_id"),
+    ]
+    return Resultats(paiements, pl.concat(justifs), controles)

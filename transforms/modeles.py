@@ -27,6 +27,8 @@ MODELES = (
     "percentiles",
     "int_contrats_aam",
     "int_categories_mt",
+    "int_dipa",
+    "int_cpts",
 )
 TABLES_LUES = (
     "DA_PRA_R",
@@ -42,6 +44,9 @@ TABLES_LUES = (
     "CONTRATS_AAM",
     "IR_IMB_R",
     "IR_ORC_R",
+    "DIPA_DECLARATIONS",
+    "CPTS_CONTRATS",
+    "CPTS_MISSIONS",
 )
 
 
@@ -57,6 +62,12 @@ def variables(p: JeuParametres, annee: int) -> dict[str, object]:
     fmt = p.parametre("forfait_medecin_traitant", "grille_centimes")
     grille = fmt.a(versement) if fmt.valeurs[0].debut <= versement else {}
     ages = p.a("forfait_medecin_traitant", "bornes_age", versement) if grille else {}
+    dipa = bool(p.a("aide_perte_activite_covid", "en_vigueur", d))
+    periode = p.a("aide_perte_activite_covid", "periode", date(annee, 12, 31)) if dipa else None
+
+    def jour(an: int, mm_jj: str | None) -> date:
+        return date(an, *(int(x) for x in mm_jj.split("-"))) if mm_jj else d
+
     return {
         "annee": annee,
         "debut": date(annee, 1, 1),
@@ -81,7 +92,27 @@ def variables(p: JeuParametres, annee: int) -> dict[str, object]:
         "age_enfant": int(ages.get("enfant_max_exclu", 0)),
         "age_senior": int(ages.get("senior_min", 0)),
         "age_grand": int(ages.get("grand_age_min", 0)),
+        "dipa": dipa,
+        "dipa_debut": jour(annee, periode and periode["debut"]),
+        "dipa_fin": jour(annee, periode and periode["fin"]),
+        "dipa_debut_prec": jour(annee - 1, periode and periode["debut"]),
+        "dipa_fin_prec": jour(annee - 1, periode and periode["fin"]),
+        "dipa_nat_rgt_autres": [
+            int(x)
+            for x in (
+                p.a("aide_perte_activite_covid", "prs_nat_rgt_autres_professions", date(annee, 12, 31))
+                if dipa
+                else []
+            )
+        ],
+        "cpts": bool(p.a("financement_cpts", "en_vigueur", d)),
     }
+
+
+def besoin_annee_precedente(v: dict[str, object]) -> list[str]:
+    """The rules whose models read the claims of N−1 (``t_ER_PRS_F_prec``), given the variables of N."""
+    besoins = (("forfait_medecin_traitant", v["fmt_non_vu"]), ("aide_perte_activite_covid", v["dipa"]))
+    return [regle for regle, besoin in besoins if besoin]
 
 
 def sql(modele: str) -> str:

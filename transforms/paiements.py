@@ -38,17 +38,20 @@ def avec_ids(lignes: pl.DataFrame) -> pl.DataFrame:
     return lignes.with_columns(pl.Series("id_ligne", ids, pl.String)).select(list(COLONNES_PAIEMENTS))
 
 
-def lignes_ps(lignes: pl.DataFrame, annee: int, dispositif: str) -> pl.DataFrame:
-    """Payment lines of doctors (``ps``) for year N, paid in N+1, from rows carrying ``ps``,
-    ``nature_versement``, ``echeance``, ``montant_centimes`` and, for contracts, ``reference_contrat``."""
+def lignes_ps(
+    lignes: pl.DataFrame, annee: int, dispositif: str, beneficiaire_type: str = "PS", id_col: str = "ps"
+) -> pl.DataFrame:
+    """Payment lines of doctors (``ps``; or of other beneficiaries, such as a CPTS, named by ``id_col``) for
+    year N, paid in N+1, from rows carrying the beneficiary, ``nature_versement``, ``echeance``,
+    ``montant_centimes`` and, for contracts, ``reference_contrat``."""
     sans_contrat = pl.lit(None, pl.String).alias("reference_contrat")
     return avec_ids(
         lignes.select(
             pl.lit(annee, pl.Int64).alias("annee_reference"),
             pl.lit(annee + 1, pl.Int64).alias("annee_versement"),
             pl.lit(dispositif).alias("dispositif"),
-            pl.lit("PS").alias("beneficiaire_type"),
-            pl.col("ps").alias("beneficiaire_id"),
+            pl.lit(beneficiaire_type).alias("beneficiaire_type"),
+            pl.col(id_col).alias("beneficiaire_id"),
             "nature_versement",
             "echeance",
             pl.col("montant_centimes").cast(pl.Int64),
@@ -67,10 +70,10 @@ def lignes_forfait(resultat: pl.DataFrame, annee: int, dispositif: str, echeance
     )
 
 
-def justificatifs(resultat: pl.DataFrame) -> pl.DataFrame:
-    """One row per (doctor, dispositif) evaluated: outcome, failed conditions, every value read (JSON)."""
+def justificatifs(resultat: pl.DataFrame, beneficiaire_type: str = "PS", id_col: str = "ps") -> pl.DataFrame:
+    """One row per (beneficiary, dispositif) evaluated: outcome, failed conditions, values read (JSON)."""
     criteres = [c for c in resultat.columns if c.startswith("critere_")]
-    details = [c for c in resultat.columns if c not in ("ps", "annee_reference", "dispositif")]
+    details = [c for c in resultat.columns if c not in (id_col, "annee_reference", "dispositif")]
     if criteres:
         non_remplis = pl.concat_list(
             [pl.when(~pl.col(c)).then(pl.lit(c.removeprefix("critere_"))) for c in criteres]
@@ -80,8 +83,8 @@ def justificatifs(resultat: pl.DataFrame) -> pl.DataFrame:
     return resultat.select(
         pl.col("annee_reference").cast(pl.Int64),
         "dispositif",
-        pl.lit("PS").alias("beneficiaire_type"),
-        pl.col("ps").alias("beneficiaire_id"),
+        pl.lit(beneficiaire_type).alias("beneficiaire_type"),
+        pl.col(id_col).alias("beneficiaire_id"),
         "en_vigueur",
         "est_eligible",
         pl.col("montant_centimes").cast(pl.Int64),

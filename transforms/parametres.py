@@ -61,6 +61,7 @@ class JeuParametres:
     parametres: dict[str, dict[str, Parametre]]
     fichiers: dict[str, str] = field(default_factory=dict)  # relative file name -> sha256
     empreinte: str = ""  # hash of the whole merged set
+    avertissements: dict[str, str] = field(default_factory=dict)  # file -> its top-level 'avertissement'
 
     def parametre(self, dispositif: str, nom: str) -> Parametre:
         try:

@@ -21,10 +21,10 @@ def en_vigueur(p: JeuParametres, dispositif: str, annee: int) -> bool:
     return bool(p.a(dispositif, "en_vigueur", date(annee, 1, 1)))
 
 
-def pas_en_vigueur(activite: pl.DataFrame, dispositif: str, annee: int) -> pl.DataFrame:
-    """Every doctor, with the one reason the rule gives nothing: it does not exist for year N."""
+def pas_en_vigueur(activite: pl.DataFrame, dispositif: str, annee: int, id_col: str = "ps") -> pl.DataFrame:
+    """Every beneficiary, with the one reason the rule gives nothing: it does not exist for year N."""
     return activite.select(
-        "ps",
+        id_col,
         pl.lit(annee).alias("annee_reference"),
         pl.lit(dispositif).alias("dispositif"),
         pl.lit(False).alias("en_vigueur"),

@@ -1,5 +1,6 @@
 -- one row per claim line executed in annee: acts, majorations, forfaits, "pour information" lines, and one
--- cancellation (negative quantity and amounts) per 200 lines, mirroring an earlier line of the same doctor
+-- cancellation (negative quantity and amounts) per 200 lines, mirroring an earlier line of the same doctor;
+-- fewer lines during the 2020 lockdown
 WITH praticiens AS (
     SELECT ps.ps_idx, ps.categorie, ps.specialite, ps.cnv, ps.sta_pfs_num, ps.dpt2, ps.serie,
            ps.a_cabinet_secondaire, ps.est_generaliste,
@@ -71,5 +72,10 @@ SELECT nir AS BEN_NIR_PSA,
        CASE WHEN est_ame THEN CASE WHEN u4 < 0.9 THEN 95 ELSE 96 END
             ELSE CASE WHEN u4 < 0.7 THEN 110 WHEN u4 < 0.9 THEN 120 ELSE 100 END END AS RGM_COD
 FROM valorisees
+-- the 2020 lockdown (16 March–30 May, days 75–150 of the year): a share of the lines is not executed, by profession
+-- (generator calibration, not a legal figure: dentists closed, GPs less hit than specialists, nurses least)
+WHERE NOT (getvariable('annee') = 2020 AND jour_annee BETWEEN 75 AND 150
+           AND (u3 * 17.0) % 1.0 < CASE WHEN categorie = 4 THEN 0.8 WHEN categorie = 6 THEN 0.15
+                                        WHEN est_generaliste THEN 0.3 ELSE 0.5 END)
 UNION ALL BY NAME
 SELECT * FROM bornes_er_prs_f
