@@ -12,6 +12,7 @@ import polars as pl
 
 from transforms.paiements import justificatifs, lignes_forfait
 from transforms.parametres import JeuParametres
+from transforms.rules.commun import echeance_forfaits_annuels
 from transforms.rules.forfait_ame import forfait_ame
 from transforms.rules.forfait_ipa import forfait_ipa
 from transforms.rules.forfait_msu import forfait_msu
@@ -29,8 +30,7 @@ def appliquer_regles(
     activite: pl.DataFrame, p: JeuParametres, annee: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(payment lines, justifications) of the yearly forfaits §2–5 for year N."""
-    mm, jj = (int(x) for x in str(p.a("commun", "echeance_forfaits_annuels", date(annee, 1, 1))).split("-"))
-    echeance = date(annee + 1, mm, jj)
+    echeance = echeance_forfaits_annuels(p, annee)
     lignes, justifs = [], []
     for nom, regle in REGLES:
         r = regle(activite, p, annee)

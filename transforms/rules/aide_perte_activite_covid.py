@@ -34,7 +34,7 @@ from datetime import date
 import polars as pl
 
 from transforms.parametres import JeuParametres, ParametreError
-from transforms.rules.commun import arrondi, fraction, pas_en_vigueur
+from transforms.rules.commun import arrondi, en_vigueur, fraction, pas_en_vigueur
 
 DISPOSITIF = "AIDE_PERTE_ACTIVITE_COVID"
 PARAM = "aide_perte_activite_covid"
@@ -42,10 +42,6 @@ PARAM = "aide_perte_activite_covid"
 
 class TauxManquant(ParametreError):
     """A professional who is owed the aid has no fixed-charge rate in the parameters."""
-
-
-def en_vigueur(p: JeuParametres, annee: int) -> bool:
-    return bool(p.a(PARAM, "en_vigueur", date(annee, 1, 1)))
 
 
 def _taux(dipa: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
@@ -98,7 +94,7 @@ def _taux(dipa: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
 def aide_perte_activite_covid(dipa: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
     """One row per declaring professional (``int_dipa``) → criteria, aid (``montant_centimes``) and
     ``regularisation_centimes`` = aid − acompte. No row when the aid is not in force for N."""
-    if not en_vigueur(p, annee):  # nobody is evaluated: declarations are read for 2020 only
+    if not en_vigueur(p, PARAM, annee):  # nobody is evaluated: declarations are read for 2020 only
         return pas_en_vigueur(dipa.head(0), DISPOSITIF, annee).with_columns(
             pl.lit(0, pl.Int64).alias("regularisation_centimes")
         )
@@ -190,7 +186,9 @@ def aide_perte_activite_covid(dipa: pl.DataFrame, p: JeuParametres, annee: int) 
 def lignes_regularisation(resultat: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
     """One REGULARISATION line per professional whose aid differs from his acompte, due on the parameter's
     date (30 June 2021 by default)."""
-    echeance = p.a(PARAM, "echeance_regularisation", date(annee, 12, 31)) if en_vigueur(p, annee) else None
+    echeance = (
+        p.a(PARAM, "echeance_regularisation", date(annee, 12, 31)) if en_vigueur(p, PARAM, annee) else None
+    )
     return resultat.filter(pl.col("regularisation_centimes") != 0).select(
         "ps",
         pl.lit("REGULARISATION").alias("nature_versement"),

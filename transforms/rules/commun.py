@@ -21,6 +21,12 @@ def en_vigueur(p: JeuParametres, dispositif: str, annee: int) -> bool:
     return bool(p.a(dispositif, "en_vigueur", date(annee, 1, 1)))
 
 
+def echeance_forfaits_annuels(p: JeuParametres, annee: int) -> date:
+    """Due date in N+1 of the yearly forfaits (§2–5) and of the CPTS funding (§9): the payment calendar."""
+    mm, jj = (int(x) for x in str(p.a("commun", "echeance_forfaits_annuels", date(annee, 1, 1))).split("-"))
+    return date(annee + 1, mm, jj)
+
+
 def pas_en_vigueur(activite: pl.DataFrame, dispositif: str, annee: int, id_col: str = "ps") -> pl.DataFrame:
     """Every beneficiary, with the one reason the rule gives nothing: it does not exist for year N."""
     return activite.select(

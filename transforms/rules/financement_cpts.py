@@ -31,14 +31,16 @@ from datetime import date, timedelta
 import polars as pl
 
 from transforms.parametres import JeuParametres, ParametreError
-from transforms.rules.commun import arrondi, fraction, pas_en_vigueur
+from transforms.rules.commun import arrondi, echeance_forfaits_annuels, en_vigueur, fraction, pas_en_vigueur
 
 DISPOSITIF = "FINANCEMENT_CPTS"
 PARAM = "financement_cpts"
-
-
-def en_vigueur(p: JeuParametres, annee: int) -> bool:
-    return bool(p.a(PARAM, "en_vigueur", date(annee, 1, 1)))
+SCHEMA_MONTANTS = {
+    "mission": pl.String,
+    "tranche": pl.Int64,
+    "montant_fixe": pl.Int64,
+    "montant_variable": pl.Int64,
+}
 
 
 def _jours(debut: pl.Expr, fin: pl.Expr) -> pl.Expr:
@@ -58,7 +60,7 @@ def _par_tranche(valeurs: dict, tranche: pl.Expr) -> pl.Expr:
     return tranche.replace_strict({int(k): int(v) for k, v in valeurs.items()}, return_dtype=pl.Int64)
 
 
-def _dotation(contrats: pl.DataFrame, p: JeuParametres, annee: int) -> pl.Expr:
+def _dotation(p: JeuParametres, annee: int) -> pl.Expr:
     """Σ over the dated values of the operating grant in force during N: amount × days of the segment
     during which the contract runs (numerator over the days of N)."""
     debut_n, fin_n = date(annee, 1, 1), date(annee, 12, 31)
@@ -81,14 +83,7 @@ def _montants_missions(missions: pl.DataFrame, p: JeuParametres, annee: int) -> 
     """fixe / variable amounts (cents) of each (mission, tier) present; an error naming what is missing."""
     d = date(annee, 12, 31)
     if missions.is_empty():
-        return pl.DataFrame(
-            schema={
-                "mission": pl.String,
-                "tranche": pl.Int64,
-                "montant_fixe": pl.Int64,
-                "montant_variable": pl.Int64,
-            }
-        )
+        return pl.DataFrame(schema=SCHEMA_MONTANTS)
     try:
         table = p.a(PARAM, "missions_centimes", d)
     except ParametreError as e:
@@ -118,15 +113,7 @@ def _montants_missions(missions: pl.DataFrame, p: JeuParametres, annee: int) -> 
             f"{PARAM}.missions_centimes in force on {d.isoformat()} has no fixe/variable amounts for "
             f"{', '.join(manquants)}: add them to the overlay that supplies it"
         )
-    return pl.DataFrame(
-        lignes,
-        schema={
-            "mission": pl.String,
-            "tranche": pl.Int64,
-            "montant_fixe": pl.Int64,
-            "montant_variable": pl.Int64,
-        },
-    )
+    return pl.DataFrame(lignes, schema=SCHEMA_MONTANTS)
 
 
 def financement_cpts(cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
@@ -135,7 +122,7 @@ def financement_cpts(cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.Dat
     contrats = (
         cpts.select("cpts_id", "date_signature", "date_fin", "population").unique("cpts_id").sort("cpts_id")
     )
-    if not en_vigueur(p, annee):
+    if not en_vigueur(p, PARAM, annee):
         return pas_en_vigueur(contrats, DISPOSITIF, annee, "cpts_id")
     debut_n, fin_n = date(annee, 1, 1), date(annee, 12, 31)
     jours_n = (fin_n - debut_n).days + 1
@@ -146,7 +133,7 @@ def financement_cpts(cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.Dat
         pl.min_horizontal(pl.col("date_fin").fill_null(fin_n), pl.lit(fin_n)).alias("fin_actif"),
     ).with_columns(_jours(pl.col("debut_actif"), pl.col("fin_actif")).alias("jours_contrat"))
     contrats = contrats.with_columns(
-        arrondi(_dotation(contrats, p, annee), jours_n).cast(pl.Int64).alias("dotation_fonctionnement"),
+        arrondi(_dotation(p, annee), jours_n).cast(pl.Int64).alias("dotation_fonctionnement"),
         pl.lit(jours_n).alias("jours_annee"),
         (pl.col("jours_contrat") > 0).alias("critere_contrat_en_cours_en_n"),
     )
@@ -240,10 +227,9 @@ def financement_cpts(cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.Dat
 
 def lignes_cpts(resultat: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
     """One FORFAIT line per CPTS with an amount, due on the yearly forfaits' date of N+1."""
-    mm, jj = (int(x) for x in str(p.a("commun", "echeance_forfaits_annuels", date(annee, 1, 1))).split("-"))
     return resultat.filter(pl.col("est_eligible") & (pl.col("montant_centimes") > 0)).select(
         "cpts_id",
         pl.lit("FORFAIT").alias("nature_versement"),
-        pl.lit(date(annee + 1, mm, jj)).alias("echeance"),
+        pl.lit(echeance_forfaits_annuels(p, annee)).alias("echeance"),
         "montant_centimes",
     )
