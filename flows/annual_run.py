@@ -74,10 +74,18 @@ SORTIES_MODELES = (
 
 
 def calculer_modeles(
-    lake: Path, annee: int, p: JeuParametres, travail: Path, memoire: str = "8GB", journal=None
+    lake: Path,
+    annee: int,
+    p: JeuParametres,
+    travail: Path,
+    memoire: str = "8GB",
+    journal=None,
+    sorties: tuple[str, ...] = SORTIES_MODELES,
 ) -> dict[str, Path]:
-    """Run the DuckDB models of year N; write ``activite_medecins`` and ``percentiles`` to ``travail``."""
+    """Run the DuckDB models of year N that ``sorties`` need (models run in the order of ``MODELES``, so
+    every model up to the last one asked) and write ``sorties`` to ``travail``."""
     log = journal or (lambda m: None)
+    a_calculer = MODELES[: 1 + max(MODELES.index(m) for m in sorties)]
     source = dossier_annee(lake, annee)
     vides = travail / ".vides"
     vides.mkdir(parents=True, exist_ok=True)
@@ -107,16 +115,16 @@ def calculer_modeles(
             valeurs["t_ER_PRS_F_prec"] = str(prec)
         for nom, v in valeurs.items():
             con.execute("SET VARIABLE " + nom + " = ?", [v])  # names are ours (transforms/modeles.py)
-        for m in MODELES:
+        for m in a_calculer:
             t0 = time.perf_counter()
             con.sql(sql(m)).to_table(m)
             n = con.table(m).aggregate("count(*)").fetchall()[0][0]
             log(f"model {m}: {n:,} rows ({time.perf_counter() - t0:.1f} s)")
-        sorties = {}
-        for m in SORTIES_MODELES:
-            sorties[m] = travail / f"{m}.parquet"
-            con.table(m).write_parquet(str(sorties[m]))
-        return sorties
+        ecrits = {}
+        for m in sorties:
+            ecrits[m] = travail / f"{m}.parquet"
+            con.table(m).write_parquet(str(ecrits[m]))
+        return ecrits
     finally:
         con.close()
         shutil.rmtree(vides, ignore_errors=True)
@@ -408,7 +416,8 @@ def percentiles_de(
     journal(f"computing the national percentiles of {annee} from the lake (reference distribution)")
     travail.mkdir(parents=True, exist_ok=True)
     try:
-        sorties = calculer_modeles(lake, annee, p, travail, memoire, journal)
+        # only what the percentiles need: not the forfait médecin traitant's categories, the DIPA, the CPTS
+        sorties = calculer_modeles(lake, annee, p, travail, memoire, journal, sorties=("percentiles",))
         _garder_percentiles(lake, annee, sorties["percentiles"])
         return pl.read_parquet(sorties["percentiles"])
     finally:

@@ -43,6 +43,7 @@ from transforms.validation_duckdb import (
 NOMENCLATURES = Path(__file__).resolve().parent.parent / "data" / "reference" / "nomenclatures"
 SQL = Path(__file__).resolve().parent / "sql"
 TAILLE_LOT = 2_000_000
+NIVEAU_ZSTD = 1  # the lake's compression: zstd level 1 writes faster than the default 3 and smaller here
 ORDRE = ["DA_PRA_R"] + [t for t in TABLES if t != "DA_PRA_R"]
 
 
@@ -192,8 +193,9 @@ def _ingerer_duckdb(
     rapport: RapportTable,
 ) -> None:
     """Validate and write a Parquet table inside DuckDB, in parallel and within its memory limit: one cheap
-    pass reads the distinct values of the coded columns, one counts the defective rows, one writes the valid
-    rows; only when defects exist, a last one writes them to quarantine."""
+    pass reads the distinct values of the coded columns, one writes the valid rows; the rows read and kept are
+    counted from the files' metadata, and only when some rows were left out, a last pass writes them to
+    quarantine."""
     colonnes = list(schema.columns)
     try:
         sources = dict(zip(res.columns, (str(t) for t in res.types), strict=True))
@@ -204,13 +206,15 @@ def _ingerer_duckdb(
         }
         p = plan(schema, ctx, sources, interdits, csv=False)
         r = relation_controlee(res, p, C("file_row_number") + K(1))
-        n, mauvais = r.aggregate(
-            [duckdb.FunctionExpression("count_star"), duckdb.FunctionExpression("count_if", C("__echec"))]
-        ).fetchall()[0]
-        mauvais = mauvais or 0  # count_if over no row is NULL
-        r.filter(~C("__echec")).select(*[C(c) for c in colonnes]).write_parquet(
-            str(dossier / f"{rapport.table}.parquet"), compression="zstd"
-        )
+        r.filter(~C("__echec")).select(*[C(c) for c in colonnes]).to_view("valides", replace=True)
+        # COPY, not write_parquet: only COPY takes a compression level; it returns the rows written, and the
+        # rows read are in the source's metadata, so no pass counts the defective rows
+        (gardees,) = con.execute(
+            "COPY valides TO ? (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ?)",
+            [str(dossier / f"{rapport.table}.parquet"), NIVEAU_ZSTD],
+        ).fetchone()
+        n = pq.ParquetFile(f).metadata.num_rows
+        mauvais = n - gardees
         if mauvais:
             (dossier / "quarantaine").mkdir(exist_ok=True)
             chemin = dossier / "quarantaine" / f"{rapport.table}.parquet"

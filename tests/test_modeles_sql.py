@@ -20,7 +20,7 @@ from transforms.modeles import sql, variables
 
 N = 2025
 P = charger_parametres()
-A, A2, B = "75100001", "75100002", "23100003"  # A2 is A's secondary cabinet
+A, A2, B, C = "75100001", "75100002", "23100003", "13100004"  # A2 is A's secondary cabinet
 
 
 def _nir(i: int) -> str:
@@ -32,10 +32,12 @@ def _ecrire(dossier, table: str, lignes: list[dict]) -> None:
     pl.DataFrame(lignes, schema=schema).write_parquet(dossier / f"{table}.parquet")
 
 
-def _acte(cab, patient, nature=1111, qte=1, montant=2650, dep=0, qlf=0, maj=0, rgm=110, jour=date(N, 3, 1)):
+def _acte(
+    cab, patient, nature=1111, qte=1, montant=2650, dep=0, qlf=0, maj=0, rgm=110, jour=date(N, 3, 1), rang=1
+):
     return {
         "BEN_NIR_PSA": _nir(patient),
-        "BEN_RNG_GEM": 1,
+        "BEN_RNG_GEM": rang,
         "EXE_SOI_DTD": jour,
         "FLX_DIS_DTD": jour,
         "PFS_EXE_NUM": cab,
@@ -51,10 +53,10 @@ def _acte(cab, patient, nature=1111, qte=1, montant=2650, dep=0, qlf=0, maj=0, r
     }
 
 
-def _mt(cab, patient, debut=date(2019, 1, 1), fin=None):
+def _mt(cab, patient, debut=date(2019, 1, 1), fin=None, rang=1):
     return {
         "BEN_NIR_PSA": _nir(patient),
-        "BEN_RNG_GEM": 1,
+        "BEN_RNG_GEM": rang,
         "MTT_PFS_NUM": cab,
         "MTT_DEP_DTE": debut,
         "MTT_FIN_DTE": fin,
@@ -77,6 +79,7 @@ def activite(tmp_path_factory) -> dict[str, dict]:
             cab | {"PFS_PFS_NUM": A, "STA_PFS_NUM": A, "PFS_EXC_COM": "056"} | ins,
             cab | {"PFS_PFS_NUM": A2, "STA_PFS_NUM": A, "PFS_EXC_COM": "113"} | ins,
             cab | {"PFS_PFS_NUM": B, "STA_PFS_NUM": B, "PFS_EXC_COM": "096"} | ins,
+            cab | {"PFS_PFS_NUM": C, "STA_PFS_NUM": C, "PFS_EXC_COM": "055"} | ins,
         ],
     )
     _ecrire(
@@ -92,6 +95,8 @@ def activite(tmp_path_factory) -> dict[str, dict]:
             _acte(A, 5, nature=1352, montant=10000, dep=2000),  # CCAM act with a dépassement
             _acte(A, 6, nature=3111),  # nurse-act nature: never a medical act
             _acte(B, 7, jour=date(N - 1, 12, 31)),  # line of another year: out of the period
+            _acte(C, 8, rang=1),  # twins: one NIR, two birth ranks, two patients
+            _acte(C, 8, rang=2),
         ],
     )
     _ecrire(
@@ -105,6 +110,8 @@ def activite(tmp_path_factory) -> dict[str, dict]:
             _mt(A, 13, debut=date(N + 1, 1, 1)),  # starts after 31/12: excluded
             _mt(A, 14),  # alive (1600 stored as null)
             _mt(A, 1, debut=date(2020, 1, 1)),  # the same patient twice: counted once
+            _mt(C, 8, rang=1),  # twins: two patients
+            _mt(C, 8, rang=2),
         ],
     )
     ben = {"BEN_RNG_GEM": 1, "BEN_NAI_ANN": 1950, "BEN_SEX_COD": 1, "BEN_DCD_DTE": None}
@@ -112,7 +119,8 @@ def activite(tmp_path_factory) -> dict[str, dict]:
         d,
         "IR_BEN_R",
         [ben | {"BEN_NIR_PSA": _nir(i)} for i in (1, 11, 12, 13, 14)]
-        + [ben | {"BEN_NIR_PSA": _nir(10), "BEN_DCD_DTE": date(N, 6, 1)}],
+        + [ben | {"BEN_NIR_PSA": _nir(10), "BEN_DCD_DTE": date(N, 6, 1)}]
+        + [ben | {"BEN_NIR_PSA": _nir(8), "BEN_RNG_GEM": r} for r in (1, 2)],
     )
     travail = tmp_path_factory.mktemp("run")
     sorties = calculer_modeles(lake, N, P, travail, memoire="1GB")
@@ -120,7 +128,7 @@ def activite(tmp_path_factory) -> dict[str, dict]:
 
 
 def test_secondary_cabinets_are_one_doctor(activite):
-    assert set(activite) == {A, B}
+    assert set(activite) == {A, B, C}
     assert activite[A]["commune"] == "75056"  # the main cabinet's commune
 
 
@@ -139,6 +147,12 @@ def test_ame_acts_and_fees_without_depassement(activite):
 
 def test_lines_of_another_year_are_outside_the_period(activite):
     assert activite[B]["nb_actes"] == 0
+
+
+def test_a_patient_is_a_nir_and_a_birth_rank(activite):
+    """Twins share BEN_NIR_PSA and differ by BEN_RNG_GEM: two patients in the file active and patientèle."""
+    assert activite[C]["file_active"] == 2
+    assert activite[C]["patientele_mt"] == 2
 
 
 def test_patientele_mt_at_31_12(activite):

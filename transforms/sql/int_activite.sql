@@ -1,10 +1,10 @@
 -- grain: one row per doctor (STA_PFS_NUM) with claim lines in N: acts, AME acts, fees and file active (rules.md §0)
 -- Cancellations are netted (quantities and amounts summed with their signs); "pour information" lines dropped.
+-- patient: the 64-bit key of (BEN_NIR_PSA, BEN_RNG_GEM), valid inside one run only (README, "Patient key").
 WITH lignes AS (
     SELECT
         c.ps,
-        l.BEN_NIR_PSA AS nir,
-        l.BEN_RNG_GEM AS rang,
+        hash(l.BEN_NIR_PSA, l.BEN_RNG_GEM) AS patient,
         l.PRS_ACT_QTE AS qte,
         l.PRS_PAI_MNT - l.PRS_DEP_MNT AS honoraires,
         l.CPL_MAJ_TOP <= getvariable('cpl_max') AND list_contains(getvariable('nat_rgt_actes'), n.prs_nat_rgt)
@@ -20,14 +20,13 @@ WITH lignes AS (
 par_patient AS (
     SELECT
         ps,
-        nir,
-        rang,
+        patient,
         sum(qte) FILTER (WHERE est_acte) AS nb_actes,
         sum(qte) FILTER (WHERE est_acte AND est_ame) AS nb_actes_ame,
         sum(honoraires) AS honoraires,
         sum(honoraires) FILTER (WHERE est_ccam) AS honoraires_ccam
     FROM lignes
-    GROUP BY ps, nir, rang
+    GROUP BY ps, patient
 )
 SELECT
     ps,

@@ -2,29 +2,29 @@
 -- Counts only: patients never leave DuckDB. Age in N, ALD and C2S at 31/12/N; from the grid that has it, "not
 -- seen" = no act line of the doctor with a net quantity > 0 for that patient in N−1 nor in N (it takes precedence).
 WITH mt AS (
-    SELECT ps, nir, rang, getvariable('annee') - annee_naissance AS age
+    SELECT ps, patient, getvariable('annee') - annee_naissance AS age
     FROM int_patients_mt
 ),
 ald AS (
-    SELECT DISTINCT BEN_NIR_PSA AS nir, BEN_RNG_GEM AS rang
+    SELECT DISTINCT hash(BEN_NIR_PSA, BEN_RNG_GEM) AS patient
     FROM read_parquet(getvariable('t_IR_IMB_R'))
     WHERE IMB_ALD_DTD <= getvariable('fin') AND (IMB_ALD_DTF IS NULL OR IMB_ALD_DTF >= getvariable('fin'))
 ),
 c2s AS (
-    SELECT DISTINCT BEN_NIR_PSA AS nir, BEN_RNG_GEM AS rang
+    SELECT DISTINCT hash(BEN_NIR_PSA, BEN_RNG_GEM) AS patient
     FROM read_parquet(getvariable('t_IR_ORC_R'))
     WHERE list_contains(getvariable('cta_c2s'), BEN_CTA_TYP)
         AND ORC_DEB_DTE <= getvariable('fin') AND (ORC_FIN_DTE IS NULL OR ORC_FIN_DTE >= getvariable('fin'))
 ),
 vus AS (
-    SELECT DISTINCT ps, nir, rang
+    SELECT DISTINCT ps, patient
     FROM (
-        SELECT c.ps, l.BEN_NIR_PSA AS nir, l.BEN_RNG_GEM AS rang, year(l.EXE_SOI_DTD) AS an
+        SELECT c.ps, hash(l.BEN_NIR_PSA, l.BEN_RNG_GEM) AS patient, year(l.EXE_SOI_DTD) AS an
         FROM read_parquet([getvariable('t_ER_PRS_F_prec'), getvariable('t_ER_PRS_F')]) l
         JOIN stg_cabinets c ON c.cabinet = l.PFS_EXE_NUM
         -- only the lines of a doctor for one of his MT patients: the aggregation stays at the size of the
         -- patientèle instead of every (doctor, patient) pair of two years of claims (it spilled > 40 GB)
-        SEMI JOIN int_patients_mt p ON p.ps = c.ps AND p.nir = l.BEN_NIR_PSA AND p.rang = l.BEN_RNG_GEM
+        SEMI JOIN int_patients_mt p ON p.ps = c.ps AND p.patient = hash(l.BEN_NIR_PSA, l.BEN_RNG_GEM)
         JOIN stg_natures n ON n.prs_nat = l.PRS_NAT_REF
         WHERE getvariable('fmt_non_vu')
             AND l.EXE_SOI_DTD BETWEEN getvariable('debut_prec') AND getvariable('fin')
@@ -40,18 +40,18 @@ patients AS (
         mt.ps,
         CASE
             WHEN getvariable('fmt_non_vu') AND v.ps IS NULL THEN 'non_vu'
-            WHEN a.nir IS NOT NULL AND mt.age >= getvariable('age_grand') THEN 'ald_80_plus'
-            WHEN a.nir IS NOT NULL THEN 'ald_moins_80'
+            WHEN a.patient IS NOT NULL AND mt.age >= getvariable('age_grand') THEN 'ald_80_plus'
+            WHEN a.patient IS NOT NULL THEN 'ald_moins_80'
             WHEN mt.age < getvariable('age_enfant') THEN 'age_moins_7'
             WHEN mt.age >= getvariable('age_grand') THEN 'age_80_plus_sans_ald'
             WHEN mt.age >= getvariable('age_senior') THEN 'age_75_79_sans_ald'
             ELSE 'age_7_74_sans_ald'
         END AS categorie,
-        s.nir IS NOT NULL AS est_c2s
+        s.patient IS NOT NULL AS est_c2s
     FROM mt
-    LEFT JOIN ald a ON a.nir = mt.nir AND a.rang = mt.rang
-    LEFT JOIN c2s s ON s.nir = mt.nir AND s.rang = mt.rang
-    LEFT JOIN vus v ON v.ps = mt.ps AND v.nir = mt.nir AND v.rang = mt.rang
+    LEFT JOIN ald a ON a.patient = mt.patient
+    LEFT JOIN c2s s ON s.patient = mt.patient
+    LEFT JOIN vus v ON v.ps = mt.ps AND v.patient = mt.patient
 )
 SELECT ps, categorie, count(*) AS nb_patients, count(*) FILTER (WHERE est_c2s) AS nb_patients_c2s
 FROM patients

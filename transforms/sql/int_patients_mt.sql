@@ -1,6 +1,7 @@
 -- grain: one row per (doctor STA_PFS_NUM, patient) of the patientèle MT at 31/12/N (rules.md §0); stays in DuckDB
 -- A patient counts once per doctor, whichever of his cabinets the declaration names; dead patients are excluded.
-SELECT DISTINCT c.ps, m.BEN_NIR_PSA AS nir, m.BEN_RNG_GEM AS rang, b.BEN_NAI_ANN AS annee_naissance
+-- patient: the 64-bit key of (BEN_NIR_PSA, BEN_RNG_GEM), valid inside one run only (README, "Patient key").
+SELECT DISTINCT c.ps, hash(m.BEN_NIR_PSA, m.BEN_RNG_GEM) AS patient, b.BEN_NAI_ANN AS annee_naissance
 FROM read_parquet(getvariable('t_IR_MTT_R')) m
 JOIN stg_cabinets c ON c.cabinet = m.MTT_PFS_NUM
 LEFT JOIN read_parquet(getvariable('t_IR_BEN_R')) b
