@@ -98,7 +98,10 @@ def calculer_modeles(
     )
     try:
         con.execute("SET enable_progress_bar = false")
-        valeurs = variables(p, annee) | {"ref_IR_NAT_V": str(NOMENCLATURES / "IR_NAT_V.csv")}
+        valeurs = variables(p, annee) | {
+            "ref_IR_NAT_V": str(NOMENCLATURES / "IR_NAT_V.csv"),
+            "percentiles_seulement": set(sorties) == {"percentiles"},  # int_activite reads fewer lines
+        }
         for t in TABLES_LUES:
             f = source / f"{t}.parquet"
             valeurs[f"t_{t}"] = str(f if f.exists() else _table_vide(t, vides))

@@ -8,6 +8,7 @@ die around 31/12/N.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -64,7 +65,7 @@ def _mt(cab, patient, debut=date(2019, 1, 1), fin=None, rang=1):
 
 
 @pytest.fixture(scope="module")
-def activite(tmp_path_factory) -> dict[str, dict]:
+def lake_sql(tmp_path_factory) -> Path:
     lake = tmp_path_factory.mktemp("lake")
     d = lake / f"annee={N}"
     d.mkdir()
@@ -79,7 +80,7 @@ def activite(tmp_path_factory) -> dict[str, dict]:
             cab | {"PFS_PFS_NUM": A, "STA_PFS_NUM": A, "PFS_EXC_COM": "056"} | ins,
             cab | {"PFS_PFS_NUM": A2, "STA_PFS_NUM": A, "PFS_EXC_COM": "113"} | ins,
             cab | {"PFS_PFS_NUM": B, "STA_PFS_NUM": B, "PFS_EXC_COM": "096"} | ins,
-            cab | {"PFS_PFS_NUM": C, "STA_PFS_NUM": C, "PFS_EXC_COM": "055"} | ins,
+            cab | {"PFS_PFS_NUM": C, "STA_PFS_NUM": C, "PFS_EXC_COM": "055", "PFS_PRA_SPE": 3} | ins,
         ],
     )
     _ecrire(
@@ -122,9 +123,27 @@ def activite(tmp_path_factory) -> dict[str, dict]:
         + [ben | {"BEN_NIR_PSA": _nir(10), "BEN_DCD_DTE": date(N, 6, 1)}]
         + [ben | {"BEN_NIR_PSA": _nir(8), "BEN_RNG_GEM": r} for r in (1, 2)],
     )
-    travail = tmp_path_factory.mktemp("run")
-    sorties = calculer_modeles(lake, N, P, travail, memoire="1GB")
-    return {r["ps"]: r for r in pl.read_parquet(sorties["activite_medecins"]).iter_rows(named=True)}
+    return lake
+
+
+@pytest.fixture(scope="module")
+def sorties_sql(lake_sql, tmp_path_factory) -> dict[str, Path]:
+    return calculer_modeles(lake_sql, N, P, tmp_path_factory.mktemp("run"), memoire="1GB")
+
+
+@pytest.fixture(scope="module")
+def activite(sorties_sql) -> dict[str, dict]:
+    return {r["ps"]: r for r in pl.read_parquet(sorties_sql["activite_medecins"]).iter_rows(named=True)}
+
+
+def test_reference_year_percentiles_equal_the_full_run(lake_sql, sorties_sql, tmp_path):
+    """Asked for its percentiles only (the reference year), the run skips the claims of GPs, whose value is
+    their patientèle MT, yet gives the percentiles of the full run: GP (A) and non-GP (C) rows alike."""
+    seules = calculer_modeles(lake_sql, N, P, tmp_path, memoire="1GB", sorties=("percentiles",))
+    assert set(seules) == {"percentiles"}
+    attendu = pl.read_parquet(sorties_sql["percentiles"])
+    assert set(attendu["specialite"]) == {1, 3}
+    assert pl.read_parquet(seules["percentiles"]).equals(attendu)
 
 
 def test_secondary_cabinets_are_one_doctor(activite):
