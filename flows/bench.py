@@ -123,7 +123,7 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=0.1)
     ap.add_argument("--dir", type=Path, default=Path("data/bench"))
     ap.add_argument("--formats", default="parquet,csv")
-    ap.add_argument("--memory", default="12GB", help="DuckDB memory limit of the annual run")
+    ap.add_argument("--memory", default="8GB", help="DuckDB memory limit of the annual run")
     args = ap.parse_args()
     print(f"benchmark, scale {args.scale}, year {ANNEE}")
     for fmt in args.formats.split(","):
