@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import psutil
+import pyarrow.parquet as pq
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -35,7 +37,15 @@ from schemas.sources import TABLES
 from transforms import modeles as transforms_modeles
 from transforms.calcul import Resultats, calculer, specialites_evaluees
 from transforms.forfaits_annuels import montants_permis
-from transforms.modeles import DOSSIER_SQL, MODELES, TABLES_LUES, besoin_annee_precedente, sql, variables
+from transforms.modeles import (
+    DOSSIER_SQL,
+    MODELES,
+    TABLES_LUES,
+    besoin_annee_precedente,
+    sql,
+    tables_lues,
+    variables,
+)
 from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
 from transforms.parametres import JeuParametres
 from transforms.rules import aide_assistant_medical as aam
@@ -118,11 +128,20 @@ def calculer_modeles(
             valeurs["t_ER_PRS_F_prec"] = str(prec)
         for nom, v in valeurs.items():
             con.execute("SET VARIABLE " + nom + " = ?", [v])  # names are ours (transforms/modeles.py)
+        lignes = {k[2:]: pq.ParquetFile(v).metadata.num_rows for k, v in valeurs.items() if k[:2] == "t_"}
         for m in a_calculer:
             t0 = time.perf_counter()
-            con.sql(sql(m)).to_table(m)
+            texte = sql(m)
+            con.sql(texte).to_table(m)
             n = con.table(m).aggregate("count(*)").fetchall()[0][0]
-            log(f"model {m}: {n:,} rows ({time.perf_counter() - t0:.1f} s)")
+            dt = time.perf_counter() - t0
+            # rows of the lake tables its SQL reads (a model not in force for N filters them all out early)
+            lus = sum(lignes[t] for t in tables_lues(texte))
+            pic = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB → GiB
+            log(
+                f"model {m}: {n:,} rows ({dt:.1f} s; input tables {lus:,} lake rows, "
+                f"{lus / max(dt, 1e-3):,.0f} rows/s; peak RSS so far {pic:.2f} GiB)"
+            )
         ecrits = {}
         for m in sorties:
             ecrits[m] = travail / f"{m}.parquet"

@@ -17,7 +17,7 @@ import pytest
 from flows.annual_run import calculer_modeles
 from flows.parametres_io import charger_parametres
 from schemas.sources import TABLES
-from transforms.modeles import sql, variables
+from transforms.modeles import sql, tables_lues, variables
 
 N = 2025
 P = charger_parametres()
@@ -274,3 +274,10 @@ def test_fmt_categories_at_every_age_boundary_ald_c2s_and_not_seen(categories):
         "ald_80_plus": (1, 0),
         "non_vu": (2, 0),
     }
+
+
+def test_a_model_names_the_lake_tables_it_reads():
+    """The benchmark's rows/s per model counts the rows of the lake tables its SQL reads."""
+    assert tables_lues(sql("int_activite")) == ["ER_PRS_F"]
+    assert tables_lues(sql("int_categories_mt")) == ["ER_PRS_F", "ER_PRS_F_prec", "IR_IMB_R", "IR_ORC_R"]
+    assert tables_lues(sql("percentiles")) == []  # reads only other models

@@ -7,6 +7,7 @@ parameters (no literal of a legal text in SQL). Pure: builds names and values, r
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -113,6 +114,11 @@ def besoin_annee_precedente(v: dict[str, object]) -> list[str]:
     """The rules whose models read the claims of N−1 (``t_ER_PRS_F_prec``), given the variables of N."""
     besoins = (("forfait_medecin_traitant", v["fmt_non_vu"]), ("aide_perte_activite_covid", v["dipa"]))
     return [regle for regle, besoin in besoins if besoin]
+
+
+def tables_lues(texte: str) -> list[str]:
+    """The lake tables a model's SQL reads (its ``getvariable('t_<TABLE>')``; ``ER_PRS_F_prec`` is N−1)."""
+    return sorted(set(re.findall(r"getvariable\('t_(\w+)'\)", texte)))
 
 
 def sql(modele: str) -> str:
