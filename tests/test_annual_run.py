@@ -270,3 +270,29 @@ def test_the_manifest_names_the_illustrative_values_it_used(premier_run):
     avertissements = m["parametres"]["avertissements"]
     assert set(avertissements) == {"overlay/aide_perte_activite_covid.yaml", "overlay/financement_cpts.yaml"}
     assert all("ILLUSTRATIVE" in texte for texte in avertissements.values())
+
+
+def test_the_cli_json_output_parses_and_matches_the_payment_file(premier_run):
+    """`forfaits run --json` prints one JSON object whose totals are those of the payment file it wrote."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    d, _ = premier_run
+    arguments = ["run", "--year", str(N), "--lake", str(d / "lake"), "--out", str(d / "out_cli")]
+    arguments += ["--overlay", str(OVERLAY_ILLUSTRATIF), "--memory", "2GB", "--json"]
+    r = CliRunner().invoke(app, arguments)
+    assert r.exit_code == 0, r.output
+    sortie = json.loads(r.stdout.strip().splitlines()[-1])
+    paiements = pl.read_parquet(Path(sortie["dossier"]) / "paiements.parquet")
+    somme = paiements["montant_centimes"].sum()
+    assert sortie["total"] == {"nb_lignes": paiements.height, "somme_centimes": somme}
+    par_groupe = {
+        (t["dispositif"], t["nature_versement"]): (t["nb_lignes"], t["somme_centimes"])
+        for t in sortie["totaux_de_controle"]
+    }
+    attendu = paiements.group_by("dispositif", "nature_versement").agg(
+        pl.len().alias("n"), pl.col("montant_centimes").sum().alias("s")
+    )
+    cles = ("dispositif", "nature_versement")
+    assert par_groupe == {tuple(x[k] for k in cles): (x["n"], x["s"]) for x in attendu.to_dicts()}
