@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 import yaml
 from hypothesis import given, settings
+from lignes import ligne_prs
 
 from flows.annual_run import ErreurRun, calculer_modeles
 from flows.parametres_io import charger_parametres
@@ -149,22 +150,7 @@ def _ecrire(dossier: Path, table: str, lignes: list[dict]) -> None:
 
 
 def _ligne(cab, jour, nature=1111, montant=10000, dep=0, qlf=0, qte=1, maj=0):
-    return {
-        "BEN_NIR_PSA": "0" * 17,
-        "BEN_RNG_GEM": 1,
-        "EXE_SOI_DTD": jour,
-        "FLX_DIS_DTD": jour,
-        "PFS_EXE_NUM": cab,
-        "PFS_PRE_NUM": None,
-        "PSE_SPE_COD": 1,
-        "PRS_NAT_REF": nature,
-        "CPL_MAJ_TOP": maj,
-        "DPN_QLF": qlf,
-        "PRS_ACT_QTE": qte,
-        "PRS_PAI_MNT": montant,
-        "PRS_DEP_MNT": dep,
-        "RGM_COD": 110,
-    }
+    return ligne_prs(cab, jour, nature=nature, qte=qte, montant=montant, dep=dep, qlf=qlf, maj=maj)
 
 
 def _lake(racine: Path, avec_2019: bool = True) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from lignes import ligne_prs
 
 from flows.annual_run import calculer_modeles
 from flows.parametres_io import charger_parametres
@@ -36,22 +37,7 @@ def _ecrire(dossier, table: str, lignes: list[dict]) -> None:
 def _acte(
     cab, patient, nature=1111, qte=1, montant=2650, dep=0, qlf=0, maj=0, rgm=110, jour=date(N, 3, 1), rang=1
 ):
-    return {
-        "BEN_NIR_PSA": _nir(patient),
-        "BEN_RNG_GEM": rang,
-        "EXE_SOI_DTD": jour,
-        "FLX_DIS_DTD": jour,
-        "PFS_EXE_NUM": cab,
-        "PFS_PRE_NUM": None,
-        "PSE_SPE_COD": 1,
-        "PRS_NAT_REF": nature,
-        "CPL_MAJ_TOP": maj,
-        "DPN_QLF": qlf,
-        "PRS_ACT_QTE": qte,
-        "PRS_PAI_MNT": montant,
-        "PRS_DEP_MNT": dep,
-        "RGM_COD": rgm,
-    }
+    return ligne_prs(cab, jour, _nir(patient), rang, nature, qte, montant, dep, qlf, maj, rgm)
 
 
 def _mt(cab, patient, debut=date(2019, 1, 1), fin=None, rang=1):

@@ -40,13 +40,13 @@ def pas_en_vigueur(activite: pl.DataFrame, dispositif: str, annee: int, id_col: 
 
 
 def resultat(
-    df: pl.DataFrame, dispositif: str, annee: int, mesures: list[str], montant: pl.Expr
+    df: pl.DataFrame, dispositif: str, annee: int, mesures: list[str], montant: pl.Expr, id_col: str = "ps"
 ) -> pl.DataFrame:
     """Common shape: ``est_eligible`` = every ``critere_*`` holds; amount 0 when not eligible."""
     criteres = [c for c in df.columns if c.startswith("critere_")]
     eligible = pl.all_horizontal(criteres)
     return df.select(
-        "ps",
+        id_col,
         pl.lit(annee).alias("annee_reference"),
         pl.lit(dispositif).alias("dispositif"),
         pl.lit(True).alias("en_vigueur"),

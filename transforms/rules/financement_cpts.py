@@ -31,7 +31,14 @@ from datetime import date, timedelta
 import polars as pl
 
 from transforms.parametres import JeuParametres, ParametreError
-from transforms.rules.commun import arrondi, echeance_forfaits_annuels, en_vigueur, fraction, pas_en_vigueur
+from transforms.rules.commun import (
+    arrondi,
+    echeance_forfaits_annuels,
+    en_vigueur,
+    fraction,
+    pas_en_vigueur,
+    resultat,
+)
 
 DISPOSITIF = "FINANCEMENT_CPTS"
 PARAM = "financement_cpts"
@@ -196,18 +203,7 @@ def financement_cpts(cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.Dat
             (pl.col("total_avant_plafond") > pl.col("plafond_annuel")).alias("plafonne"),
         )
     )
-    eligible = pl.col("critere_contrat_en_cours_en_n")
-    return df.select(
-        "cpts_id",
-        pl.lit(annee).alias("annee_reference"),
-        pl.lit(DISPOSITIF).alias("dispositif"),
-        pl.lit(True).alias("en_vigueur"),
-        eligible.alias("est_eligible"),
-        pl.when(eligible)
-        .then(pl.min_horizontal("total_avant_plafond", "plafond_annuel"))
-        .otherwise(0)
-        .cast(pl.Int64)
-        .alias("montant_centimes"),
+    mesures = [
         "population",
         "tranche",
         "date_signature",
@@ -221,13 +217,14 @@ def financement_cpts(cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.Dat
         "total_avant_plafond",
         "plafond_annuel",
         "plafonne",
-        "critere_contrat_en_cours_en_n",
-    ).sort("cpts_id")
+    ]
+    montant = pl.min_horizontal("total_avant_plafond", "plafond_annuel")
+    return resultat(df, DISPOSITIF, annee, mesures, montant, id_col="cpts_id").sort("cpts_id")
 
 
-def lignes_cpts(resultat: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
+def lignes_cpts(cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
     """One FORFAIT line per CPTS with an amount, due on the yearly forfaits' date of N+1."""
-    return resultat.filter(pl.col("est_eligible") & (pl.col("montant_centimes") > 0)).select(
+    return cpts.filter(pl.col("est_eligible") & (pl.col("montant_centimes") > 0)).select(
         "cpts_id",
         pl.lit("FORFAIT").alias("nature_versement"),
         pl.lit(echeance_forfaits_annuels(p, annee)).alias("echeance"),
