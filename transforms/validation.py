@@ -66,22 +66,35 @@ def colonnes_patient(schema: pa.DataFrameSchema) -> set[str]:
     return {n for n, c in schema.columns.items() if (c.metadata or {}).get("patient")}
 
 
+def _texte(c: pl.Expr) -> pl.Expr:
+    """A text field stripped of surrounding whitespace (text exports pad them), empty → null."""
+    c = c.str.strip_chars()
+    return pl.when(c == "").then(None).otherwise(c)
+
+
 def _expression(nom: str, dtype: pl.DataType, source: pl.DataType, meta: dict) -> pl.Expr:
-    c = pl.col(nom)
-    if source == pl.String:
-        c = c.str.strip_chars()
-        c = pl.when(c == "").then(None).otherwise(c)
-    if meta.get("montant"):
-        if source in (pl.Float32, pl.Float64):
-            return (c * 100).round(0).cast(pl.Int64, strict=False)
-        if source == pl.String:  # plain decimal text only: a third decimal is a defect, never rounded
-            c = pl.when(c.str.contains(f"^{MOTIF_MONTANT}$")).then(c)
-        return (c.cast(pl.Decimal(18, 2), strict=False) * 100).cast(pl.Int64, strict=False)
-    if dtype == pl.Int64 and source == pl.String:
-        return pl.when(c.str.contains(f"^{MOTIF_ENTIER}$")).then(c).cast(pl.Int64, strict=False)
-    if dtype == pl.Date and source == pl.String:
-        return c.str.to_date("%d/%m/%Y", strict=False)
-    if dtype == pl.Boolean and source == pl.String:
+    brut = pl.col(nom)
+    if source != pl.String:
+        if meta.get("montant"):
+            if source in (pl.Float32, pl.Float64):
+                return (brut * 100).round(0).cast(pl.Int64, strict=False)
+            return (brut.cast(pl.Decimal(18, 2), strict=False) * 100).cast(pl.Int64, strict=False)
+        return brut.cast(dtype, strict=False)
+    if meta.get("montant"):  # plain decimal text only: a third decimal is a defect, never rounded
+        return _sur_texte(
+            brut,
+            lambda c: (
+                pl.when(c.str.contains(f"^{MOTIF_MONTANT}$")).then(c).cast(pl.Decimal(18, 2), strict=False)
+                * 100
+            ).cast(pl.Int64, strict=False),
+        )
+    if dtype == pl.Int64:
+        # Rust's integer parser takes exactly MOTIF_ENTIER ('+7', '01'; not '1.5', '1e3', '1_000', ' 7')
+        return _sur_texte(brut, lambda c: c.cast(pl.Int64, strict=False))
+    if dtype == pl.Date:
+        return _sur_texte(brut, lambda c: c.str.to_date("%d/%m/%Y", strict=False))
+    c = _texte(brut)
+    if dtype == pl.Boolean:
         b = c.str.to_lowercase()
         return (
             pl.when(b.is_in(["true", "1"]))
@@ -93,32 +106,50 @@ def _expression(nom: str, dtype: pl.DataType, source: pl.DataType, meta: dict) -
     return c.cast(dtype, strict=False)
 
 
+def _sur_texte(brut: pl.Expr, lire) -> pl.Expr:
+    """``lire`` applied to the field as written, and to the field stripped of its padding only where that
+    fails: a value that reads as written has no padding, so stripping every field (the costly part) would
+    change nothing."""
+    v = lire(brut)
+    return pl.when(v.is_null() & brut.is_not_null()).then(lire(_texte(brut))).otherwise(v)
+
+
 def parser(
     brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int, ctx: Contexte
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Type a batch as the model says; a value that does not parse is a defect of its row."""
+    """Type a batch as the model says; a value that does not parse is a defect of its row.
+
+    A value fails to parse when the file has it (not null, not blank) and its typed value is null. Text is
+    only tested for blanks on the rows whose typed value is null (few), not on the whole batch; a text column
+    cannot fail, and a period's end date at the "none" date (01/01/1600) is null without being a defect."""
     secrets = colonnes_patient(schema)
-    exprs, defauts = [], []
+    exprs = []
     for nom, col in schema.columns.items():
         meta = col.metadata or {}
         e = _expression(nom, col.dtype.type, brut.schema[nom], meta)
         if meta.get("fin_periode"):
             e = pl.when(e == pl.lit(ctx.date_nulle)).then(None).otherwise(e)
         exprs.append(e.alias(nom))
-    type_ = brut.select(exprs)
+    type_ = brut.lazy().select(exprs).collect()  # lazy: each field is read once (common subexpressions)
     lignes = pl.int_range(premiere_ligne, premiere_ligne + brut.height, dtype=pl.Int64, eager=True)
+    defauts = []
     for nom, col in schema.columns.items():
         b = brut[nom]
-        vide = b.is_null() if b.dtype != pl.String else (b.is_null() | (b.str.strip_chars() == ""))
-        masque = ~vide & type_[nom].is_null()
+        if col.dtype.type == pl.String and b.dtype == pl.String:
+            continue
+        candidats = type_[nom].is_null() & b.is_not_null()
+        if not candidats.any():
+            continue
+        valeurs = b.filter(candidats)
+        masque = _present(valeurs)
         if (col.metadata or {}).get("fin_periode"):
-            masque = masque & ~_est_date_nulle(b, ctx.date_nulle).fill_null(False)
+            masque = masque & ~_est_date_nulle(valeurs, ctx.date_nulle).fill_null(False)
         if masque.any():
-            valeurs = b.filter(masque).cast(pl.String)
+            valeurs = valeurs.filter(masque).cast(pl.String).str.strip_chars()  # as DuckDB reports it
             defauts.append(
                 pl.DataFrame(
                     {
-                        "ligne": lignes.filter(masque),
+                        "ligne": lignes.filter(candidats).filter(masque),
                         "colonne": nom,
                         "controle": f"type {col.dtype}",
                         "valeur": pl.repeat(MASQUE, valeurs.len(), eager=True) if nom in secrets else valeurs,
@@ -127,6 +158,11 @@ def parser(
                 )
             )
     return type_, _concat(defauts)
+
+
+def _present(b: pl.Series) -> pl.Series:
+    """Not null, and for text not blank."""
+    return b.is_not_null() & (b.str.strip_chars() != "") if b.dtype == pl.String else b.is_not_null()
 
 
 def _est_date_nulle(b: pl.Series, nulle: date) -> pl.Series:

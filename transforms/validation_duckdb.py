@@ -151,13 +151,12 @@ def _type(nom: str, dtype, source: str, meta: dict, csv: bool) -> duckdb.Express
         s = _texte(brut, csv)
         if meta.get("montant"):
             ok = F("regexp_full_match", s, K(MOTIF_MONTANT))
-            return duckdb.CaseExpression(ok, (s.cast(_t("DECIMAL(18,2)")) * K(100)).cast(cible)).otherwise(
-                K(None)
-            )
+            montant = (s.try_cast(_t("DECIMAL(18,2)")) * K(100)).try_cast(cible)  # try: 20 digits overflow
+            return duckdb.CaseExpression(ok, montant).otherwise(K(None))
         if dtype == pl.Int64:
-            return duckdb.CaseExpression(F("regexp_full_match", s, K(MOTIF_ENTIER)), s.cast(cible)).otherwise(
-                K(None)
-            )
+            return duckdb.CaseExpression(
+                F("regexp_full_match", s, K(MOTIF_ENTIER)), s.try_cast(cible)
+            ).otherwise(K(None))
         if dtype == pl.Date:
             return F("try_strptime", s, K("%d/%m/%Y")).cast(cible)
         if dtype == pl.Boolean:
@@ -167,6 +166,8 @@ def _type(nom: str, dtype, source: str, meta: dict, csv: bool) -> duckdb.Express
                 .when(b.isin(K("false"), K("0")), K(False))
                 .otherwise(K(None))
             )
+        if dtype == pl.Float64:  # DuckDB reads '1_000' as 1000; the model's reader does not
+            return duckdb.CaseExpression(F("contains", s, K("_")), K(None)).otherwise(s.try_cast(cible))
         return s.try_cast(cible)
     if meta.get("montant"):
         if source in ("DOUBLE", "FLOAT"):
