@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -240,46 +241,57 @@ def _ingerer_duckdb(
 
 
 def _ingerer_pandera(res, f: Path, schema, dossier: Path, ctx: Contexte, rapport: RapportTable) -> None:
-    """Validate a table with pandera, batch by batch (tables whose model has checks DuckDB cannot run)."""
+    """Validate a table with pandera, batch by batch, in file order (so that row numbers are exact). Three
+    stages overlap on the two cores: DuckDB reads (and unzips) batch k+1 and the Parquet writer writes batch
+    k−1 while polars and pandera check batch k; each stage keeps its order."""
     colonnes = list(schema.columns)
     sortie = dossier / f"{rapport.table}.parquet"
     ecrivain = quarantaine = None
     defauts: list[pl.DataFrame] = []
-    try:
-        lots = _lots(res.to_arrow_reader(TAILLE_LOT), TAILLE_LOT)
-        while True:
-            try:
-                lot = next(lots)
-            except StopIteration:
-                break
-            except Exception as e:  # a decoding error deep in the file
-                raise ErreurIngest(
-                    f"{rapport.table}: {f.name} is unreadable near row {rapport.lignes_lues + 1} "
-                    f"({_premiere_ligne(e)})"
-                ) from None
-            brut = pl.from_arrow(lot).select(colonnes)
-            valides, mauvais, d = traiter_lot(brut, schema, rapport.lignes_lues + 1, ctx)
-            rapport.lignes_lues += brut.height
-            if ecrivain is None:
-                ecrivain = pq.ParquetWriter(sortie, valides.to_arrow().schema, compression="zstd")
-            ecrivain.write_table(valides.to_arrow())
-            rapport.lignes_retenues += valides.height
-            if mauvais.height:
-                (dossier / "quarantaine").mkdir(exist_ok=True)
-                if quarantaine is None:
-                    quarantaine = pq.ParquetWriter(
-                        dossier / "quarantaine" / f"{rapport.table}.parquet",
-                        mauvais.to_arrow().schema,
-                        compression="zstd",
-                    )
-                quarantaine.write_table(mauvais.to_arrow())
-                rapport.lignes_quarantaine += mauvais.height
-                defauts.append(d)
-    finally:
-        if ecrivain:
-            ecrivain.close()
-        if quarantaine:
-            quarantaine.close()
+    lots = _lots(res.to_arrow_reader(TAILLE_LOT), TAILLE_LOT)
+    with ThreadPoolExecutor(max_workers=1) as lecteur, ThreadPoolExecutor(max_workers=1) as scribe:
+        ecriture: Future | None = None
+        try:
+            suivant = lecteur.submit(next, lots, None)
+            while True:
+                try:
+                    lot = suivant.result()
+                except Exception as e:  # a decoding error deep in the file
+                    raise ErreurIngest(
+                        f"{rapport.table}: {f.name} is unreadable near row {rapport.lignes_lues + 1} "
+                        f"({_premiere_ligne(e)})"
+                    ) from None
+                if lot is None:
+                    break
+                suivant = lecteur.submit(next, lots, None)
+                brut = pl.from_arrow(lot).select(colonnes)
+                valides, mauvais, d = traiter_lot(brut, schema, rapport.lignes_lues + 1, ctx)
+                rapport.lignes_lues += brut.height
+                if ecrivain is None:
+                    ecrivain = pq.ParquetWriter(sortie, valides.to_arrow().schema, compression="zstd")
+                if ecriture:
+                    ecriture.result()  # one batch waits to be written at most (memory), errors surface here
+                ecriture = scribe.submit(ecrivain.write_table, valides.to_arrow())
+                rapport.lignes_retenues += valides.height
+                if mauvais.height:
+                    (dossier / "quarantaine").mkdir(exist_ok=True)
+                    if quarantaine is None:
+                        quarantaine = pq.ParquetWriter(
+                            dossier / "quarantaine" / f"{rapport.table}.parquet",
+                            mauvais.to_arrow().schema,
+                            compression="zstd",
+                        )
+                    quarantaine.write_table(mauvais.to_arrow())
+                    rapport.lignes_quarantaine += mauvais.height
+                    defauts.append(d)
+            if ecriture:
+                ecriture.result()
+        finally:
+            scribe.shutdown(wait=True)
+            if ecrivain:
+                ecrivain.close()
+            if quarantaine:
+                quarantaine.close()
     if ecrivain is None:  # header only
         pl.DataFrame(schema={n: c.dtype.type for n, c in schema.columns.items()}).write_parquet(sortie)
     rapport.defauts = _resume_defauts(defauts)
@@ -396,6 +408,10 @@ def ingerer(
             "memory_limit": memoire,
             "temp_directory": str(lake / ".duckdb_tmp"),
             "preserve_insertion_order": True,
+            # batches handed to polars as Arrow string views: polars takes them without copying the text
+            # (measured: 45.6 M claim lines, 5.5 s of conversion saved)
+            "arrow_output_version": "1.5",
+            "produce_arrow_string_view": True,
         }
     )
     con.execute("SET enable_progress_bar = false")

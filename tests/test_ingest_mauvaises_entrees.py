@@ -333,3 +333,21 @@ def test_parquet_defects_are_found_inside_duckdb_with_their_row_numbers(extrait_
     assert lac.height == df.height - 2 and lac["PRS_PAI_MNT"].dtype == pl.Int64
     attendu = df.filter(~pl.int_range(pl.len()).is_in([4, 9]))["PRS_PAI_MNT"].cast(pl.Float64).sum()
     assert lac["PRS_PAI_MNT"].sum() == round(attendu * 100)
+
+
+def test_batch_boundaries_change_neither_the_lake_nor_the_row_numbers(extrait, tmp_path, monkeypatch):
+    """A CSV is read, checked and written in overlapping batches: cutting it in more batches changes no row
+    of the lake, and a defect in the last batch keeps its row number in the file."""
+    n = lire(extrait, "ER_PRS_F").height
+    modifier(extrait, "ER_PRS_F", n - 1, "EXE_SOI_DTD", "31/02/2025")
+    un_lot = ingerer(extrait, ANNEE, tmp_path / "un")
+    monkeypatch.setattr("flows.ingest.TAILLE_LOT", n // 5)
+    lots = ingerer(extrait, ANNEE, tmp_path / "lots")
+    assert lots["tables"]["ER_PRS_F"]["lignes_lues"] == n
+    assert quarantaine(tmp_path / "lots", "ER_PRS_F")["ligne"].to_list() == [n - 1]
+    for table, r in un_lot["tables"].items():
+        if r.get("absente"):
+            continue
+        a = pl.read_parquet(tmp_path / "un" / f"annee={ANNEE}" / f"{table}.parquet")
+        b = pl.read_parquet(tmp_path / "lots" / f"annee={ANNEE}" / f"{table}.parquet")
+        assert a.sort(a.columns).equals(b.sort(b.columns)), table
