@@ -15,7 +15,7 @@ import os
 import shutil
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+from polars.io.plugins import register_io_source
 from prefect import flow, get_run_logger
 
 from flows.parametres_io import charger_parametres
@@ -165,15 +166,21 @@ def ingerer_table(
 ) -> RapportTable:
     schema = schema_du_jour(table.modele, ctx)
     colonnes = list(schema.columns)
-    rapport = RapportTable(table=table.nom, fichier=f.name, sha256=sha256_fichier(f))
-    res = _lecteur(con, f, table.nom, colonnes)
-    # Parquet tables are checked inside DuckDB. A CSV goes through pandera in ordered batches: typing text
-    # in DuckDB costs as much as the batches (measured: 78 s for 45.6 M gzip lines), and the batches give
-    # the row numbers for free.
-    if compilable(schema) and f.suffix == ".parquet":
-        _ingerer_duckdb(res, f, schema, dossier, ctx, con, rapport)
-    else:
-        _ingerer_pandera(res, f, schema, dossier, ctx, rapport)
+    rapport = RapportTable(table=table.nom, fichier=f.name)
+    # the file's SHA-256 (5 s for the national claims) is computed beside the validation, not before it
+    with ThreadPoolExecutor(max_workers=1) as empreinte:
+        sha = empreinte.submit(sha256_fichier, f)
+        res = _lecteur(con, f, table.nom, colonnes)
+        # Parquet tables are checked inside DuckDB. A CSV goes through pandera in ordered batches: DuckDB's
+        # CSV reader types more leniently than the model ('1.5' → 2, '1_000' → 1000, '01/02/25' → year 25),
+        # and the compiled checks on text cost more than the whole batch ingest (45.6 M plain lines: 13.8 s
+        # for the coded columns' values and 23.8 s for the checks, before any write, against 33.5 s), while
+        # the batches give the row numbers for free.
+        if compilable(schema) and f.suffix == ".parquet":
+            _ingerer_duckdb(res, f, schema, dossier, ctx, con, rapport)
+        else:
+            _ingerer_pandera(res, f, schema, dossier, ctx, rapport)
+        rapport.sha256 = sha.result()
     if table.non_vide and rapport.lignes_lues == 0:
         raise ErreurIngest(f"{table.nom}: {f.name} has no row; an extract of year {ctx.annee} cannot lack it")
     if table.cle:
@@ -242,16 +249,17 @@ def _ingerer_duckdb(
 
 def _ingerer_pandera(res, f: Path, schema, dossier: Path, ctx: Contexte, rapport: RapportTable) -> None:
     """Validate a table with pandera, batch by batch, in file order (so that row numbers are exact). Three
-    stages overlap on the two cores: DuckDB reads (and unzips) batch k+1 and the Parquet writer writes batch
-    k−1 while polars and pandera check batch k; each stage keeps its order."""
+    stages overlap on the two cores: DuckDB reads (and unzips) batch k+1 while polars and pandera check batch
+    k, and polars' streaming Parquet sink encodes the valid rows of the batches before, in order, on every
+    core (measured: 2.4 times faster than pyarrow's writer on the claims)."""
     colonnes = list(schema.columns)
-    sortie = dossier / f"{rapport.table}.parquet"
-    ecrivain = quarantaine = None
+    quarantaine: pq.ParquetWriter | None = None
     defauts: list[pl.DataFrame] = []
     lots = _lots(res.to_arrow_reader(TAILLE_LOT), TAILLE_LOT)
-    with ThreadPoolExecutor(max_workers=1) as lecteur, ThreadPoolExecutor(max_workers=1) as scribe:
-        ecriture: Future | None = None
-        try:
+
+    def valides(with_columns, predicate, n_rows, batch_size):
+        nonlocal quarantaine
+        with ThreadPoolExecutor(max_workers=1) as lecteur:
             suivant = lecteur.submit(next, lots, None)
             while True:
                 try:
@@ -262,17 +270,12 @@ def _ingerer_pandera(res, f: Path, schema, dossier: Path, ctx: Contexte, rapport
                         f"({_premiere_ligne(e)})"
                     ) from None
                 if lot is None:
-                    break
+                    return
                 suivant = lecteur.submit(next, lots, None)
                 brut = pl.from_arrow(lot).select(colonnes)
-                valides, mauvais, d = traiter_lot(brut, schema, rapport.lignes_lues + 1, ctx)
+                bons, mauvais, d = traiter_lot(brut, schema, rapport.lignes_lues + 1, ctx)
                 rapport.lignes_lues += brut.height
-                if ecrivain is None:
-                    ecrivain = pq.ParquetWriter(sortie, valides.to_arrow().schema, compression="zstd")
-                if ecriture:
-                    ecriture.result()  # one batch waits to be written at most (memory), errors surface here
-                ecriture = scribe.submit(ecrivain.write_table, valides.to_arrow())
-                rapport.lignes_retenues += valides.height
+                rapport.lignes_retenues += bons.height
                 if mauvais.height:
                     (dossier / "quarantaine").mkdir(exist_ok=True)
                     if quarantaine is None:
@@ -284,16 +287,16 @@ def _ingerer_pandera(res, f: Path, schema, dossier: Path, ctx: Contexte, rapport
                     quarantaine.write_table(mauvais.to_arrow())
                     rapport.lignes_quarantaine += mauvais.height
                     defauts.append(d)
-            if ecriture:
-                ecriture.result()
-        finally:
-            scribe.shutdown(wait=True)
-            if ecrivain:
-                ecrivain.close()
-            if quarantaine:
-                quarantaine.close()
-    if ecrivain is None:  # header only
-        pl.DataFrame(schema={n: c.dtype.type for n, c in schema.columns.items()}).write_parquet(sortie)
+                yield bons if with_columns is None else bons.select(with_columns)
+
+    types = {n: c.dtype.type for n, c in schema.columns.items()}
+    try:
+        register_io_source(valides, schema=types, validate_schema=True).sink_parquet(
+            dossier / f"{rapport.table}.parquet", compression="zstd", compression_level=NIVEAU_ZSTD
+        )
+    finally:
+        if quarantaine:
+            quarantaine.close()
     rapport.defauts = _resume_defauts(defauts)
 
 
