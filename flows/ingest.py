@@ -173,7 +173,7 @@ def ingerer_table(
         # Parquet tables are checked inside DuckDB. A CSV goes through pandera in ordered batches: DuckDB's
         # CSV reader types more leniently than the model ('1.5' → 2, '1_000' → 1000, '01/02/25' → year 25),
         # and the compiled checks on text cost more than the whole batch ingest (45.6 M plain lines: 13.8 s
-        # for the coded columns' values and 23.8 s for the checks, before any write, against 33.5 s), while
+        # for the coded columns' values and 23.8 s for the checks, before any write, against 33.1 s), while
         # the batches give the row numbers for free.
         if compilable(schema) and f.suffix == ".parquet":
             _ingerer_duckdb(res, f, schema, dossier, ctx, con, rapport)
