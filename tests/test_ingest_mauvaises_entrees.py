@@ -299,8 +299,11 @@ def extrait_parquet_sain(tmp_path_factory) -> Path:
     return out / str(ANNEE)
 
 
-def test_parquet_defects_are_found_inside_duckdb_with_their_row_numbers(extrait_parquet_sain, tmp_path):
-    """A Parquet extract is checked by the DuckDB engine: same reasons, row numbers of the file."""
+def test_parquet_defects_are_found_by_the_compiled_engine_with_their_row_numbers(
+    extrait_parquet_sain, tmp_path
+):
+    """A Parquet extract is checked by the model compiled to polars: same reasons, row numbers of the file;
+    the lake holds every other row, in file order."""
     d = tmp_path / "extrait"
     shutil.copytree(extrait_parquet_sain, d)
     df = pl.read_parquet(d / "ER_PRS_F.parquet")
@@ -333,6 +336,29 @@ def test_parquet_defects_are_found_inside_duckdb_with_their_row_numbers(extrait_
     assert lac.height == df.height - 2 and lac["PRS_PAI_MNT"].dtype == pl.Int64
     attendu = df.filter(~pl.int_range(pl.len()).is_in([4, 9]))["PRS_PAI_MNT"].cast(pl.Float64).sum()
     assert lac["PRS_PAI_MNT"].sum() == round(attendu * 100)
+    gardees = df.filter(~pl.int_range(pl.len()).is_in([4, 9]))
+    assert lac["BEN_NIR_PSA"].equals(gardees["BEN_NIR_PSA"]) and lac["EXE_SOI_DTD"].equals(
+        gardees["EXE_SOI_DTD"]
+    )
+
+
+def test_a_damaged_parquet_page_stops_and_keeps_the_published_year(extrait_parquet_sain, tmp_path):
+    """A Parquet extract whose first page header is damaged (the footer, read first, is intact) stops the
+    ingest with the file named unreadable, and the year published before stays as it was."""
+    d = tmp_path / "extrait"
+    shutil.copytree(extrait_parquet_sain, d)
+    lake = tmp_path / "lake"
+    ingerer(d, ANNEE, lake)
+    avant = sorted(p.name for p in (lake / f"annee={ANNEE}").iterdir())
+    octets = bytearray((d / "ER_PRS_F.parquet").read_bytes())
+    octets[4:68] = b"\xff" * 64
+    (d / "ER_PRS_F.parquet").write_bytes(bytes(octets))
+    with pytest.raises(
+        ErreurIngest, match=r"^ER_PRS_F: ER_PRS_F\.parquet is unreadable \(.+\); check its format"
+    ):
+        ingerer(d, ANNEE, lake)
+    assert sorted(p.name for p in (lake / f"annee={ANNEE}").iterdir()) == avant
+    assert pl.read_parquet(lake / f"annee={ANNEE}" / "ER_PRS_F.parquet").height > 0
 
 
 def test_batch_boundaries_change_neither_the_lake_nor_the_row_numbers(extrait, tmp_path, monkeypatch):

@@ -1,15 +1,15 @@
 """The two validation engines read the same pandera model and must find the same defects.
 
-Large tables are checked inside DuckDB (transforms/validation_duckdb.py), tables with dataframe-level checks
-by pandera (transforms/validation.py). Hypothesis corrupts cells of valid rows with tricky values and both
-engines must report the same (row, column, check, value) set, and keep the same typed rows.
+Large tables are checked by the model compiled to polars expressions (transforms/validation_polars.py),
+tables with dataframe-level checks by pandera in batches (transforms/validation.py). Hypothesis corrupts
+cells of valid rows with tricky values and both engines must report the same (row, column, check, value)
+set, and keep the same typed rows.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,17 +18,7 @@ from hypothesis import strategies as st
 from flows.ingest import _codes
 from schemas.sources import TABLES
 from transforms.validation import COLONNES_DEFAUTS, Contexte, schema_du_jour, traiter_lot
-from transforms.validation_duckdb import (
-    SEP_CHAMPS,
-    SEP_DEFAUTS,
-    C,
-    compilable,
-    distincts,
-    interdites,
-    listes,
-    plan,
-    relation_controlee,
-)
+from transforms.validation_polars import SEP_CHAMPS, SEP_DEFAUTS, compilable, defectueuses, plan, valides
 
 CODES, CODES_SPE = _codes()
 CTX = Contexte(annee=2025, codes=CODES, codes_specialite=CODES_SPE, cabinets=["75100001", "23100002"])
@@ -83,37 +73,32 @@ def _moteur_pandera(brut: pl.DataFrame, schema) -> tuple[pl.DataFrame, pl.DataFr
     return valides, defauts
 
 
-def _moteur_duckdb(brut: pl.DataFrame, schema) -> tuple[pl.DataFrame, pl.DataFrame]:
-    con = duckdb.connect()
-    src = con.from_arrow(brut.with_row_index("__n", offset=1).to_arrow())
-    sources = dict(zip(src.columns, (str(t) for t in src.types), strict=True))
-    interdits = {
-        li.cle: interdites(li, [v for (v,) in distincts(src, schema, sources, li).fetchall()])
-        for li in listes(schema)
-    }
-    r = relation_controlee(src, plan(schema, CTX, sources, interdits), C("__n")).pl()
-    valides = r.filter(~pl.col("__echec")).sort("__ligne").select(list(schema.columns))
+def _moteur_compile(brut: pl.DataFrame, schema, csv: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
+    p = plan(schema, CTX, dict(brut.schema), csv=csv)
+    source = brut.lazy().with_row_index("__n", offset=1)
+    quarantaine = defectueuses(source, p, "__n").collect()
+    gardees = valides(source, p, "__n", quarantaine["ligne"]).collect()
     defauts = (
-        r.filter(pl.col("__echec"))
-        .select(pl.col("__ligne").cast(pl.Int64).alias("ligne"), pl.col("__defauts").str.split(SEP_DEFAUTS))
-        .explode("__defauts")
+        quarantaine.select("ligne", pl.col("defauts").str.split(SEP_DEFAUTS))
+        .explode("defauts")
         .select(
             "ligne",
-            pl.col("__defauts").str.split(SEP_CHAMPS).list.get(0).alias("colonne"),
-            pl.col("__defauts").str.split(SEP_CHAMPS).list.get(1).alias("controle"),
-            pl.col("__defauts").str.split(SEP_CHAMPS).list.get(2).alias("valeur"),
+            *[
+                pl.col("defauts").str.split(SEP_CHAMPS).list.get(i).alias(nom)
+                for i, nom in enumerate(["colonne", "controle", "valeur"])
+            ],
         )
     )
-    return valides, defauts.cast(COLONNES_DEFAUTS)
+    return gardees, defauts.cast(COLONNES_DEFAUTS)
 
 
 def _ensemble(d: pl.DataFrame) -> set[tuple]:
-    # an absent value (not_nullable) is null for pandera, empty text for DuckDB
+    # an absent value (not_nullable) is null for pandera, empty text for the compiled engine
     return set(d.with_columns(pl.col("valeur").fill_null("")).iter_rows())
 
 
 @pytest.mark.parametrize("table", sorted(VALIDES))
-def test_the_model_compiles_to_duckdb(table):
+def test_the_model_compiles_to_polars(table):
     assert compilable(schema_du_jour(TABLES[table].modele, CTX))
 
 
@@ -136,9 +121,9 @@ def test_both_engines_find_the_same_defects(table, data):
         lignes.append(ligne)
     brut = pl.DataFrame(lignes, schema=dict.fromkeys(colonnes, pl.String))
     v_pa, d_pa = _moteur_pandera(brut, schema)
-    v_dk, d_dk = _moteur_duckdb(brut, schema)
-    assert _ensemble(d_dk) == _ensemble(d_pa)
-    assert v_dk.equals(v_pa)
+    v_pl, d_pl = _moteur_compile(brut, schema)
+    assert _ensemble(d_pl) == _ensemble(d_pa)
+    assert v_pl.equals(v_pa)
 
 
 def test_typed_parquet_sources_are_checked_the_same_way():
@@ -152,6 +137,7 @@ def test_typed_parquet_sources_are_checked_the_same_way():
         *[pl.col(c).cast(pl.Int64) for c in ["BEN_RNG_GEM", "PSE_SPE_COD", "PRS_NAT_REF", "CPL_MAJ_TOP"]],
         *[pl.col(c).cast(pl.Int64) for c in ["DPN_QLF", "PRS_ACT_QTE", "RGM_COD"]],
     )
-    valides, defauts = _moteur_duckdb(brut, schema)
+    gardees, defauts = _moteur_compile(brut, schema, csv=False)
     assert defauts.select("ligne", "colonne", "controle").rows() == [(2, "EXE_SOI_DTD", "dans l'année 2025")]
-    assert valides["PRS_PAI_MNT"].to_list() == [-2650, 123456789]
+    assert gardees["PRS_PAI_MNT"].to_list() == [-2650, 123456789]
+    assert gardees["PFS_PRE_NUM"].null_count() == 2  # an empty Parquet string is an absent value

@@ -15,7 +15,7 @@ import polars as pl
 
 MASQUE = "<masqué>"
 # integers and cents are parsed only from plain decimal text ('1.5', '1e3' or a third decimal are type
-# defects, never rounded); the DuckDB engine (validation_duckdb.py) uses the same patterns
+# defects, never rounded); the compiled engine (validation_polars.py) types with the same expressions
 MOTIF_ENTIER = r"[+-]?[0-9]+"
 MOTIF_MONTANT = r"[+-]?[0-9]+(\.[0-9]{1,2})?"
 COLONNES_DEFAUTS = {"ligne": pl.Int64, "colonne": pl.String, "controle": pl.String, "valeur": pl.String}
@@ -78,6 +78,8 @@ def _expression(nom: str, dtype: pl.DataType, source: pl.DataType, meta: dict) -
         if meta.get("montant"):
             if source in (pl.Float32, pl.Float64):
                 return (brut * 100).round(0).cast(pl.Int64, strict=False)
+            if isinstance(source, pl.Decimal) and source.scale == 2:  # stored as cents already
+                return brut.to_physical().cast(pl.Int64, strict=False)
             return (brut.cast(pl.Decimal(18, 2), strict=False) * 100).cast(pl.Int64, strict=False)
         return brut.cast(dtype, strict=False)
     if meta.get("montant"):  # plain decimal text only: a third decimal is a defect, never rounded

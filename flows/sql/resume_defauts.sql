@@ -1,4 +1,5 @@
--- grain: one row per (colonne, controle) of a quarantine file written by the DuckDB engine
+-- grain: one row per (colonne, controle) of a quarantine file written by the compiled engine
+-- (transforms/validation_polars.py)
 -- $1: path of the quarantine Parquet file; `defauts` holds the defects of a row, separated by chr(30), each
 -- as colonne chr(31) controle chr(31) valeur (patient identifiers are already masked)
 WITH d AS (
