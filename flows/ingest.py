@@ -170,31 +170,44 @@ def ingerer_table(
         res = _lecteur(con, f, table.nom, colonnes)
         # Parquet tables are checked by polars. A CSV goes through pandera in ordered batches: DuckDB's
         # CSV reader types more leniently than the model ('1.5' → 2, '1_000' → 1000, '01/02/25' → year 25),
-        # and the compiled checks on text cost more than the whole batch ingest (45.6 M plain lines: 13.8 s
-        # for the coded columns' values and 23.8 s for the checks, before any write, against 33.1 s), while
-        # the batches give the row numbers for free.
+        # the compiled checks cost more on text than the whole batch ingest (45.6 M plain lines, 33.1 s:
+        # DuckDB took 37.6 s before any write; polars 30.1 s to find the defective rows, then 19.9 s to
+        # write the others), and the batches give the row numbers for free.
         if compilable(schema) and f.suffix == ".parquet":
-            _ingerer_polars(f, schema, dossier, ctx, con, rapport)
+            _ingerer_polars(f, schema, dossier, ctx, con, rapport, seuil)
         else:
             _ingerer_pandera(res, f, schema, dossier, ctx, rapport)
         rapport.sha256 = sha.result()
     if table.non_vide and rapport.lignes_lues == 0:
         raise ErreurIngest(f"{table.nom}: {f.name} has no row; an extract of year {ctx.annee} cannot lack it")
+    _verifier_seuil(rapport, seuil, ctx.annee)  # before the duplicates: they can only add to the share
     if table.cle:
         _dedoublonner(table, dossier / f"{table.nom}.parquet", dossier, rapport, con)
-    part = rapport.lignes_quarantaine / rapport.lignes_lues if rapport.lignes_lues else 0.0
-    if part > seuil:
-        raise ErreurIngest(_message_seuil(rapport, part, seuil, ctx.annee))
+        _verifier_seuil(rapport, seuil, ctx.annee)
     return rapport
 
 
+def _verifier_seuil(rapport: RapportTable, seuil: float, annee: int) -> None:
+    part = rapport.lignes_quarantaine / rapport.lignes_lues if rapport.lignes_lues else 0.0
+    if part > seuil:
+        raise ErreurIngest(_message_seuil(rapport, part, seuil, annee))
+
+
 def _ingerer_polars(
-    f: Path, schema, dossier: Path, ctx: Contexte, con: duckdb.DuckDBPyConnection, rapport: RapportTable
+    f: Path,
+    schema,
+    dossier: Path,
+    ctx: Contexte,
+    con: duckdb.DuckDBPyConnection,
+    rapport: RapportTable,
+    seuil: float,
 ) -> None:
     """Validate and write a Parquet table with the model compiled to polars (transforms/validation_polars.py),
     in two streaming passes that use every core in bounded memory: the first checks every row and writes the
     defective ones, with their reasons, to quarantine (usually none); the second writes the others, typed, in
-    file order. Rows read and kept are counted from the files' metadata."""
+    file order. When the defective share passes ``seuil`` the second pass is not run: the ingest stops anyway,
+    and a wrong extract (another year: every row defective) would otherwise hold every row number in memory.
+    Rows read and kept are counted from the files' metadata."""
     sortie = dossier / f"{rapport.table}.parquet"
     chemin = dossier / "quarantaine" / f"{rapport.table}.parquet"
     try:
@@ -202,27 +215,30 @@ def _ingerer_polars(
         p = plan(schema, ctx, dict(pl.scan_parquet(f).collect_schema()), csv=False)
         chemin.parent.mkdir(exist_ok=True)
         defectueuses(source, p, LIGNE).sink_parquet(chemin, compression="zstd")
-        mauvaises = pl.read_parquet(chemin, columns=["ligne"])["ligne"]
-        valides(source, p, LIGNE, mauvaises).sink_parquet(
+        n = pq.ParquetFile(f).metadata.num_rows
+        mauvais = pq.ParquetFile(chemin).metadata.num_rows
+        rapport.lignes_lues, rapport.lignes_quarantaine, rapport.lignes_retenues = n, mauvais, n - mauvais
+        if mauvais:
+            resume = con.execute((SQL / "resume_defauts.sql").read_text(), [str(chemin)])
+            cols = [d[0] for d in resume.description]
+            rapport.defauts = [dict(zip(cols, row, strict=True)) for row in resume.fetchall()]
+            if mauvais / n > seuil:  # the very test of _verifier_seuil
+                return
+        else:
+            chemin.unlink()
+            if not any(chemin.parent.iterdir()):
+                chemin.parent.rmdir()
+        exclues = (
+            pl.read_parquet(chemin, columns=["ligne"])["ligne"] if mauvais else pl.Series([], dtype=pl.Int64)
+        )
+        valides(source, p, LIGNE, exclues).sink_parquet(
             sortie, compression="zstd", compression_level=NIVEAU_ZSTD, statistics=STATISTIQUES
         )
-        n = pq.ParquetFile(f).metadata.num_rows
     except pl.exceptions.PolarsError as e:
         raise ErreurIngest(
             f"{rapport.table}: {f.name} is unreadable ({_premiere_ligne(e)}); check its format "
             "(';'-separated UTF-8 CSV with a header, or Parquet)"
         ) from None
-    if mauvaises.is_empty():
-        chemin.unlink()
-        if not any(chemin.parent.iterdir()):
-            chemin.parent.rmdir()
-    else:
-        resume = con.execute((SQL / "resume_defauts.sql").read_text(), [str(chemin)])
-        cols = [d[0] for d in resume.description]
-        rapport.defauts = [dict(zip(cols, row, strict=True)) for row in resume.fetchall()]
-    rapport.lignes_lues = n
-    rapport.lignes_quarantaine = len(mauvaises)
-    rapport.lignes_retenues = n - len(mauvaises)
 
 
 def _ingerer_pandera(res, f: Path, schema, dossier: Path, ctx: Contexte, rapport: RapportTable) -> None:

@@ -246,6 +246,30 @@ def test_quarantine_share_just_over_the_threshold_stops(extrait, tmp_path):
     assert (echec / "quarantaine" / "ER_PRS_F.parquet").exists()  # nothing lost: the defective rows are kept
 
 
+def test_a_parquet_table_over_the_threshold_stops_before_writing_its_valid_rows(
+    extrait_parquet_sain, tmp_path
+):
+    """Checked by polars, a Parquet table whose defective share passes the threshold stops the ingest with the
+    same message; its defective rows are kept and its valid rows not written (the ingest stops anyway)."""
+    d = tmp_path / "extrait"
+    shutil.copytree(extrait_parquet_sain, d)
+    df = pl.read_parquet(d / "ER_PRS_F.parquet")
+    nb = int(df.height * 0.001) + 1
+    df.with_columns(
+        pl.when(pl.int_range(pl.len()) < nb).then(12345).otherwise("PRS_NAT_REF").alias("PRS_NAT_REF")
+    ).write_parquet(d / "ER_PRS_F.parquet")
+    with pytest.raises(
+        ErreurIngest, match=rf"ER_PRS_F: {nb:,} of {df.height:,} rows are defective .* above the"
+    ):
+        ingerer(d, ANNEE, tmp_path / "lake")
+    assert not (tmp_path / "lake" / f"annee={ANNEE}").exists()
+    echec = next((tmp_path / "lake" / ".echecs").iterdir())
+    assert pl.read_parquet(echec / "quarantaine" / "ER_PRS_F.parquet")["ligne"].to_list() == list(
+        range(1, nb + 1)
+    )
+    assert not (echec / "ER_PRS_F.parquet").exists()
+
+
 def test_patient_ids_never_in_messages_or_reports(extrait, tmp_path):
     df = lire(extrait, "ER_PRS_F")
     nirs = df["BEN_NIR_PSA"].head(5).to_list()
