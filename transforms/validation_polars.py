@@ -80,7 +80,8 @@ class Plan:
     """What the ingest runs: the typed columns (and, beside them, what the checks need), then the defects."""
 
     colonnes: list[str]  # the lake columns, in the model's order
-    types: list[pl.Expr]  # the lake columns, typed from the source columns renamed ``__b_<name>``
+    lus: list[pl.Expr]  # each source column (renamed ``__b_<name>``) parsed, as ``__t_<name>``
+    types: list[pl.Expr]  # then the lake columns, from ``__t_<name>`` (a period's "none" end date → null)
     aides: list[pl.Expr]  # beside them, what the checks need: ``__nul_<name>``, ``__vide_<name>``
     echec: pl.Expr  # TRUE when the row has a defect (cheap: no text is built)
     defauts: pl.Expr  # the row's defects, machine-readable (run on the failing rows only)
@@ -104,7 +105,7 @@ def plan(
     strip them) or a Parquet extract (amounts in euros as decimals, dates as dates, strings as stored: only
     an empty string is taken as null; stripping every string would cost a third of the ingest)."""
     secrets = colonnes_patient(schema)
-    types, aides, pieces, infaillibles = [], [], [], set()
+    lus, types, aides, pieces, infaillibles = [], [], [], [], set()
     for nom, col in schema.columns.items():
         meta = col.metadata or {}
         src = sources[nom]
@@ -115,6 +116,8 @@ def plan(
             infaillibles.add(nom)
         else:
             avant = _expression(f"__b_{nom}", col.dtype.type, src, meta)
+        lus.append(avant.alias(f"__t_{nom}"))
+        avant = pl.col(f"__t_{nom}")  # parsed once, read by the lake column and by the type check
         final = (
             pl.when(avant == pl.lit(ctx.date_nulle)).then(None).otherwise(avant)
             if meta.get("fin_periode")
@@ -136,6 +139,7 @@ def plan(
             pieces.append(_defaut(nom, ch.error, t.is_not_null() & echec.fill_null(False), valeur))
     return Plan(
         colonnes=list(schema.columns),
+        lus=lus,
         types=types,
         aides=aides,
         echec=_ou([p[0] for p in pieces]),
@@ -152,7 +156,8 @@ def _renommee(source: pl.LazyFrame, p: Plan, ligne: str | None) -> pl.LazyFrame:
 def controlee(source: pl.LazyFrame, p: Plan, ligne: str | None = None) -> pl.LazyFrame:
     """``source`` typed and checked: the lake columns, ``__echec`` (the row has a defect), what the defects
     are built from, and the column ``ligne`` (the row number in the file) when named."""
-    return _renommee(source, p, ligne).with_columns(*p.types, *p.aides).with_columns(p.echec.alias("__echec"))
+    r = _renommee(source, p, ligne).with_columns(*p.lus)
+    return r.with_columns(*p.types, *p.aides).with_columns(p.echec.alias("__echec"))
 
 
 def defectueuses(source: pl.LazyFrame, p: Plan, ligne: str) -> pl.LazyFrame:
@@ -177,4 +182,4 @@ def valides(source: pl.LazyFrame, p: Plan, ligne: str, defauts: pl.Series) -> pl
     r = _renommee(source, p, ligne)
     if len(defauts):
         r = r.filter(~pl.col(ligne).is_in(defauts.implode()))
-    return r.select(*p.types)
+    return r.with_columns(*p.lus).select(*p.types)
