@@ -22,7 +22,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 from prefect import flow, get_run_logger
 
@@ -91,21 +90,21 @@ def _codes() -> tuple[dict, list[int]]:
     return codes, sorted(set(spe.cast(pl.Int64).to_list()) | set(act.cast(pl.Int64).to_list()))
 
 
-def _lecteur(con: duckdb.DuckDBPyConnection, f: Path, table: str, colonnes: list[str]):
-    """Record batches of the file's required columns; structural defects raise ErreurIngest."""
+def _lecteur(f: Path, table: str, colonnes: list[str]) -> pl.LazyFrame:
+    """The file as a polars scan of its required columns; structural defects raise ErreurIngest. A CSV is
+    read as text (the model types it), gzip or not, and streamed: polars reads the gzip claims of scale 0.1
+    in 18.4 s of CPU against 33.6 s for DuckDB's reader, and the plain ones in 16.3 s against 27.7 s."""
     if f.stat().st_size == 0:
         raise ErreurIngest(f"{table}: {f.name} is empty (no header row); deliver the table with its header")
     try:
         if f.suffix == ".parquet":
-            rel = con.sql("SELECT * FROM read_parquet(?, file_row_number = true)", params=[str(f)])
+            lf = pl.scan_parquet(f)
         else:
-            rel = con.sql(
-                "SELECT * FROM read_csv(?, delim=';', header=true, all_varchar=true, quote='\"', "
-                "strict_mode=true, null_padding=false)",
-                params=[str(f)],
+            lf = pl.scan_csv(
+                f, separator=";", has_header=True, quote_char='"', infer_schema=False, encoding="utf8"
             )
-        noms = list(rel.columns)
-    except duckdb.Error as e:
+        noms = lf.collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError) as e:
         raise ErreurIngest(
             f"{table}: {f.name} is unreadable ({_premiere_ligne(e)}); check its format "
             "(';'-separated UTF-8 CSV with a header, or Parquet)"
@@ -116,21 +115,7 @@ def _lecteur(con: duckdb.DuckDBPyConnection, f: Path, table: str, colonnes: list
             f"{table}: {f.name} lacks required column(s) {', '.join(manquantes)}; "
             f"columns found: {', '.join(noms)}"
         )
-    return rel
-
-
-def _lots(lecteur, taille: int):
-    """Batches of about ``taille`` rows: DuckDB hands out ~120 000-row batches whatever the size asked, and
-    validation has a fixed cost per call (≈ 0.4 s), so small batches would dominate the ingest."""
-    tampon, n = [], 0
-    for lot in lecteur:
-        tampon.append(lot)
-        n += lot.num_rows
-        if n >= taille:
-            yield pa.Table.from_batches(tampon)
-            tampon, n = [], 0
-    if tampon:
-        yield pa.Table.from_batches(tampon)
+    return lf.select(colonnes)
 
 
 def _premiere_ligne(e: Exception) -> str:
@@ -167,7 +152,7 @@ def ingerer_table(
     # the file's SHA-256 (5 s for the national claims) is computed beside the validation, not before it
     with ThreadPoolExecutor(max_workers=1) as empreinte:
         sha = empreinte.submit(sha256_fichier, f)
-        res = _lecteur(con, f, table.nom, colonnes)
+        source = _lecteur(f, table.nom, colonnes)
         # Parquet tables are checked by polars. A CSV goes through pandera in ordered batches: DuckDB's
         # CSV reader types more leniently than the model ('1.5' → 2, '1_000' → 1000, '01/02/25' → year 25),
         # the compiled checks cost more on text than the whole batch ingest (45.6 M plain lines, 33.1 s:
@@ -176,7 +161,7 @@ def ingerer_table(
         if compilable(schema) and f.suffix == ".parquet":
             _ingerer_polars(f, schema, dossier, ctx, con, rapport, seuil)
         else:
-            _ingerer_pandera(res, f, schema, dossier, ctx, rapport)
+            _ingerer_pandera(source, f, schema, dossier, ctx, rapport)
         rapport.sha256 = sha.result()
     if table.non_vide and rapport.lignes_lues == 0:
         raise ErreurIngest(f"{table.nom}: {f.name} has no row; an extract of year {ctx.annee} cannot lack it")
@@ -241,35 +226,42 @@ def _ingerer_polars(
         ) from None
 
 
-def _ingerer_pandera(res, f: Path, schema, dossier: Path, ctx: Contexte, rapport: RapportTable) -> None:
+def _ingerer_pandera(
+    source: pl.LazyFrame, f: Path, schema, dossier: Path, ctx: Contexte, rapport: RapportTable
+) -> None:
     """Validate a table with pandera, batch by batch, in file order (so that row numbers are exact). Three
-    stages overlap on the two cores: DuckDB reads (and unzips) batch k+1 and the Parquet writer writes batch
-    k−1 while polars and pandera check batch k; each stage keeps its order."""
-    colonnes = list(schema.columns)
+    stages overlap on the two cores: polars reads (and unzips) batch k+1 and the Parquet writer writes batch
+    k−1 while polars and pandera check batch k; each stage keeps its order. Batches hold ``TAILLE_LOT`` rows:
+    validation has a fixed cost per call, so small batches would dominate the ingest."""
     sortie = dossier / f"{rapport.table}.parquet"
     ecrivain = quarantaine = None
     defauts: list[pl.DataFrame] = []
-    lots = _lots(res.to_arrow_reader(TAILLE_LOT), TAILLE_LOT)
+    lots = source.collect_batches(chunk_size=TAILLE_LOT, maintain_order=True)
     with ThreadPoolExecutor(max_workers=1) as lecteur, ThreadPoolExecutor(max_workers=1) as scribe:
         ecriture: Future | None = None
         try:
             suivant = lecteur.submit(next, lots, None)
             while True:
                 try:
-                    lot = suivant.result()
+                    brut = suivant.result()
                 except Exception as e:  # a decoding error deep in the file
                     raise ErreurIngest(
                         f"{rapport.table}: {f.name} is unreadable near row {rapport.lignes_lues + 1} "
                         f"({_premiere_ligne(e)})"
                     ) from None
-                if lot is None:
+                if brut is None:
                     break
                 suivant = lecteur.submit(next, lots, None)
-                brut = pl.from_arrow(lot).select(colonnes)
                 valides, mauvais, d = traiter_lot(brut, schema, rapport.lignes_lues + 1, ctx)
                 rapport.lignes_lues += brut.height
                 if ecrivain is None:
-                    ecrivain = pq.ParquetWriter(sortie, valides.to_arrow().schema, compression="zstd")
+                    ecrivain = pq.ParquetWriter(
+                        sortie,
+                        valides.to_arrow().schema,
+                        compression="zstd",
+                        compression_level=NIVEAU_ZSTD,
+                        write_statistics=False,
+                    )
                 if ecriture:
                     ecriture.result()  # one batch waits to be written at most (memory), errors surface here
                 ecriture = scribe.submit(ecrivain.write_table, valides.to_arrow())
