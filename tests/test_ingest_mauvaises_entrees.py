@@ -179,6 +179,27 @@ def test_latin1_file_stops_with_what_to_do(extrait, tmp_path):
         ingerer(extrait, ANNEE, tmp_path / "lake")
 
 
+def test_a_short_row_has_its_missing_fields_absent_a_long_row_stops(extrait, tmp_path):
+    """A row with fewer fields than the header has its missing fields absent: a required one sends the row to
+    quarantine with its reason. A row with more fields than the header is a structural defect: the ingest
+    stops and names the file."""
+    lignes = lire(extrait, "ER_PRS_F").write_csv(separator=";").splitlines()
+    (extrait / "ER_PRS_F.csv.gz").unlink()
+    courte = lignes.copy()
+    courte[3] = courte[3].rsplit(";", 1)[0]  # data row 3 loses its last field, RGM_COD
+    (extrait / "ER_PRS_F.csv").write_text("\n".join(courte) + "\n")
+    ingerer(extrait, ANNEE, tmp_path / "lake")
+    q = quarantaine(tmp_path / "lake", "ER_PRS_F")
+    assert q["ligne"].to_list() == [3] and "RGM_COD: not_nullable" in q["motifs"][0]
+    longue = lignes.copy()
+    longue[3] += ";1"
+    (extrait / "ER_PRS_F.csv").write_text("\n".join(longue) + "\n")
+    with pytest.raises(
+        ErreurIngest, match=r"^ER_PRS_F: ER_PRS_F\.csv is unreadable near row 1 \(.*more fields"
+    ):
+        ingerer(extrait, ANNEE, tmp_path / "lake2")
+
+
 def test_windows_line_endings_give_the_same_lake(extrait, tmp_path):
     unix = ingerer(extrait, ANNEE, tmp_path / "lake1")
     for f in list(extrait.glob("*.csv.gz")):

@@ -235,9 +235,10 @@ def traiter_lot(
             ),
             defauts,
         )
+    valeur = pl.col("valeur").fill_null("")  # an absent value (not_nullable) must not erase its reason
     motifs = defauts.group_by("ligne").agg(
         pl.concat_str(
-            [pl.col("colonne"), pl.lit(": "), pl.col("controle"), pl.lit(" ("), pl.col("valeur"), pl.lit(")")]
+            [pl.col("colonne"), pl.lit(": "), pl.col("controle"), pl.lit(" ("), valeur, pl.lit(")")]
         )
         .str.join("; ")
         .alias("motifs")
