@@ -153,11 +153,11 @@ def ingerer_table(
     with ThreadPoolExecutor(max_workers=1) as empreinte:
         sha = empreinte.submit(sha256_fichier, f)
         source = _lecteur(f, table.nom, colonnes)
-        # Parquet tables are checked by polars. A CSV goes through pandera in ordered batches: DuckDB's
-        # CSV reader types more leniently than the model ('1.5' → 2, '1_000' → 1000, '01/02/25' → year 25),
-        # the compiled checks cost more on text than the whole batch ingest (45.6 M plain lines, 33.1 s:
-        # DuckDB took 37.6 s before any write; polars 30.1 s to find the defective rows, then 19.9 s to
-        # write the others), and the batches give the row numbers for free.
+        # Parquet tables are checked by the compiled model. A CSV, read as text by polars, goes through
+        # pandera in ordered batches: DuckDB's CSV reader types more leniently than the model ('1.5' → 2,
+        # '1_000' → 1000, '01/02/25' → year 25), the compiled checks cost more on text than the whole batch
+        # ingest (45.6 M plain lines, 33.1 s: DuckDB took 37.6 s before any write; polars 30.1 s to find the
+        # defective rows, then 19.9 s to write the others), and the batches give the row numbers for free.
         if compilable(schema) and f.suffix == ".parquet":
             _ingerer_polars(f, schema, dossier, ctx, con, rapport, seuil)
         else:
@@ -401,10 +401,6 @@ def ingerer(
             "memory_limit": memoire,
             "temp_directory": str(lake / ".duckdb_tmp"),
             "preserve_insertion_order": True,
-            # batches handed to polars as Arrow string views: polars takes them without copying the text
-            # (measured: 45.6 M claim lines, 5.5 s of conversion saved)
-            "arrow_output_version": "1.5",
-            "produce_arrow_string_view": True,
         }
     )
     con.execute("SET enable_progress_bar = false")
