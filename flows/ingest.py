@@ -260,7 +260,7 @@ def _ingerer_pandera(
                         valides.to_arrow().schema,
                         compression="zstd",
                         compression_level=NIVEAU_ZSTD,
-                        write_statistics=False,
+                        write_statistics=False,  # no min/max in the lake (README, "Lake statistics")
                     )
                 if ecriture:
                     ecriture.result()  # one batch waits to be written at most (memory), errors surface here
