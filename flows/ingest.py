@@ -105,10 +105,7 @@ def _lecteur(f: Path, table: str, colonnes: list[str]) -> pl.LazyFrame:
             )
         noms = lf.collect_schema().names()
     except (pl.exceptions.PolarsError, OSError) as e:
-        raise ErreurIngest(
-            f"{table}: {f.name} is unreadable ({_premiere_ligne(e)}); check its format "
-            "(';'-separated UTF-8 CSV with a header, or Parquet)"
-        ) from None
+        raise _illisible(table, f, e) from None
     manquantes = [c for c in colonnes if c not in noms]
     if manquantes:
         raise ErreurIngest(
@@ -116,6 +113,13 @@ def _lecteur(f: Path, table: str, colonnes: list[str]) -> pl.LazyFrame:
             f"columns found: {', '.join(noms)}"
         )
     return lf.select(colonnes)
+
+
+def _illisible(table: str, f: Path, e: Exception) -> ErreurIngest:
+    return ErreurIngest(
+        f"{table}: {f.name} is unreadable ({_premiere_ligne(e)}); check its format "
+        "(';'-separated UTF-8 CSV with a header, or Parquet)"
+    )
 
 
 def _premiere_ligne(e: Exception) -> str:
@@ -159,7 +163,7 @@ def ingerer_table(
         # ingest (45.6 M plain lines, 33.1 s: DuckDB took 37.6 s before any write; polars 30.1 s to find the
         # defective rows, then 19.9 s to write the others), and the batches give the row numbers for free.
         if compilable(schema) and f.suffix == ".parquet":
-            _ingerer_polars(f, schema, dossier, ctx, con, rapport, seuil)
+            _ingerer_polars(f, dict(source.collect_schema()), schema, dossier, ctx, con, rapport, seuil)
         else:
             _ingerer_pandera(source, f, schema, dossier, ctx, rapport)
         rapport.sha256 = sha.result()
@@ -180,6 +184,7 @@ def _verifier_seuil(rapport: RapportTable, seuil: float, annee: int) -> None:
 
 def _ingerer_polars(
     f: Path,
+    sources: dict[str, pl.DataType],
     schema,
     dossier: Path,
     ctx: Contexte,
@@ -197,7 +202,7 @@ def _ingerer_polars(
     chemin = dossier / "quarantaine" / f"{rapport.table}.parquet"
     try:
         source = pl.scan_parquet(f, row_index_name=LIGNE, row_index_offset=1)
-        p = plan(schema, ctx, dict(pl.scan_parquet(f).collect_schema()), csv=False)
+        p = plan(schema, ctx, sources, csv=False)
         chemin.parent.mkdir(exist_ok=True)
         defectueuses(source, p, LIGNE).sink_parquet(chemin, compression="zstd")
         n = pq.ParquetFile(f).metadata.num_rows
@@ -220,10 +225,7 @@ def _ingerer_polars(
             sortie, compression="zstd", compression_level=NIVEAU_ZSTD, statistics=STATISTIQUES
         )
     except pl.exceptions.PolarsError as e:
-        raise ErreurIngest(
-            f"{rapport.table}: {f.name} is unreadable ({_premiere_ligne(e)}); check its format "
-            "(';'-separated UTF-8 CSV with a header, or Parquet)"
-        ) from None
+        raise _illisible(rapport.table, f, e) from None
 
 
 def _ingerer_pandera(

@@ -108,6 +108,11 @@ def _expression(nom: str, dtype: pl.DataType, source: pl.DataType, meta: dict) -
     return c.cast(dtype, strict=False)
 
 
+def sans_date_nulle(e: pl.Expr, meta: dict, ctx: Contexte) -> pl.Expr:
+    """A period's end date at the "none" date (01/01/1600) is null: the period has no end."""
+    return pl.when(e == pl.lit(ctx.date_nulle)).then(None).otherwise(e) if meta.get("fin_periode") else e
+
+
 def _sur_texte(brut: pl.Expr, lire) -> pl.Expr:
     """``lire`` applied to the field as written, and to the field stripped of its padding only where that
     fails: a value that reads as written has no padding, so stripping every field (the costly part) would
@@ -129,9 +134,7 @@ def parser(
     for nom, col in schema.columns.items():
         meta = col.metadata or {}
         e = _expression(nom, col.dtype.type, brut.schema[nom], meta)
-        if meta.get("fin_periode"):
-            e = pl.when(e == pl.lit(ctx.date_nulle)).then(None).otherwise(e)
-        exprs.append(e.alias(nom))
+        exprs.append(sans_date_nulle(e, meta, ctx).alias(nom))
     type_ = brut.lazy().select(exprs).collect()  # lazy: each field is read once (common subexpressions)
     lignes = pl.int_range(premiere_ligne, premiere_ligne + brut.height, dtype=pl.Int64, eager=True)
     defauts = []
@@ -147,7 +150,9 @@ def parser(
         if (col.metadata or {}).get("fin_periode"):
             masque = masque & ~_est_date_nulle(valeurs, ctx.date_nulle).fill_null(False)
         if masque.any():
-            valeurs = valeurs.filter(masque).cast(pl.String).str.strip_chars()  # as DuckDB reports it
+            valeurs = (
+                valeurs.filter(masque).cast(pl.String).str.strip_chars()
+            )  # as the compiled engine reports it
             defauts.append(
                 pl.DataFrame(
                     {
