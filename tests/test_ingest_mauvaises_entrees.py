@@ -209,7 +209,7 @@ def test_windows_line_endings_give_the_same_lake(extrait, tmp_path):
         (extrait / f"{table}.csv").write_bytes(texte.replace("\n", "\r\n").encode())
     windows = ingerer(extrait, ANNEE, tmp_path / "lake2")
     for nom in unix["tables"]:
-        # the lake keeps no row order (tables are written in parallel): compare sorted contents
+        # a keyed table with duplicates is regrouped: compare sorted contents
         a = pl.read_parquet(tmp_path / "lake1" / f"annee={ANNEE}" / f"{nom}.parquet")
         b = pl.read_parquet(tmp_path / "lake2" / f"annee={ANNEE}" / f"{nom}.parquet")
         assert a.sort(a.columns).equals(b.sort(b.columns)), nom
