@@ -422,3 +422,96 @@ def test_batch_boundaries_change_neither_the_lake_nor_the_row_numbers(extrait, t
         a = pl.read_parquet(tmp_path / "un" / f"annee={ANNEE}" / f"{table}.parquet")
         b = pl.read_parquet(tmp_path / "lots" / f"annee={ANNEE}" / f"{table}.parquet")
         assert a.sort(a.columns).equals(b.sort(b.columns)), table
+
+
+def _seuil_large(tmp_path: Path):
+    overlay = tmp_path / "overlay"  # small tables at this scale: one row is above 0.1 %
+    overlay.mkdir(exist_ok=True)
+    (overlay / "controles.yaml").write_text(
+        "parametres:\n  seuil_quarantaine:\n    valeurs:\n      2017-01-01: {valeur: 0.05, source: test}\n"
+    )
+    return charger_parametres(overlay=overlay)
+
+
+def _tries(defauts: list[dict]) -> list[dict]:
+    return sorted(defauts, key=lambda d: (d["colonne"], d["controle"]))  # ties of 'nombre' have no order
+
+
+def _lectures(monkeypatch) -> list:
+    """Record, for each CSV read of the claims, which columns polars' reader was asked to parse."""
+    import flows.ingest as ingest
+
+    lectures, lecteur = [], ingest._lecteur
+
+    def espion(f, table, colonnes, entiers=None):
+        if table == "ER_PRS_F":
+            lectures.append(sorted(entiers or []))
+        return lecteur(f, table, colonnes, entiers)
+
+    monkeypatch.setattr(ingest, "_lecteur", espion)
+    return lectures
+
+
+def test_a_malformed_integer_deep_in_the_file_reads_the_table_again_as_text(extrait, tmp_path, monkeypatch):
+    """polars' reader parses the integer columns of a CSV; a field it does not take ('1.5') in the last
+    batch, after earlier batches were written and a defect of the first one quarantined, makes the table be
+    read again as text: every defect is reported once, with its row number and its value as delivered."""
+    df = lire(extrait, "ER_PRS_F")
+    n, rang = df.height, pl.int_range(pl.len())
+    df = df.with_columns(
+        pl.when(rang == 1).then(pl.lit("99999999")).otherwise(pl.col("PFS_EXE_NUM")).alias("PFS_EXE_NUM"),
+        pl.when(rang == n - 2).then(pl.lit("1.5")).otherwise(pl.col("PRS_ACT_QTE")).alias("PRS_ACT_QTE"),
+    )
+    ecrire(extrait, "ER_PRS_F", df)
+    monkeypatch.setattr("flows.ingest.TAILLE_LOT", n // 5)
+    lectures = _lectures(monkeypatch)
+    r = ingerer(extrait, ANNEE, tmp_path / "lake", _seuil_large(tmp_path))["tables"]["ER_PRS_F"]
+    assert len(lectures) == 2 and lectures[0] and lectures[1] == []  # typed first, then all text
+    q = quarantaine(tmp_path / "lake", "ER_PRS_F")
+    assert q["ligne"].to_list() == [2, n - 1]
+    assert q["PRS_ACT_QTE"][1] == "1.5" and "PRS_ACT_QTE: type Int64 (1.5)" in q["motifs"][1]
+    assert (r["lignes_lues"], r["lignes_retenues"], r["lignes_quarantaine"]) == (n, n - 2, 2)
+    monkeypatch.setattr("flows.ingest._entiers", lambda schema: {})  # all text from the start
+    texte = ingerer(extrait, ANNEE, tmp_path / "texte", _seuil_large(tmp_path))["tables"]["ER_PRS_F"]
+    assert _tries(texte["defauts"]) == _tries(r["defauts"])
+    lake = pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / "ER_PRS_F.parquet")
+    assert lake.equals(pl.read_parquet(tmp_path / "texte" / f"annee={ANNEE}" / "ER_PRS_F.parquet"))
+
+
+def test_integers_parsed_by_the_reader_give_the_lake_of_the_text_read(extrait, tmp_path, monkeypatch):
+    """Integers written '01', '+7' or ' 7' are taken by polars' reader with the value the model's typing
+    gives them, so the lake and the defects are those of a read all as text. One thing differs, by design: a
+    quarantined row shows its integer fields as numbers ('+9999' is shown 9999)."""
+    df = lire(extrait, "ER_PRS_F")
+    rang = pl.int_range(pl.len())
+    df = df.with_columns(
+        pl.when(rang == 0).then(pl.lit("01")).otherwise(pl.col("BEN_RNG_GEM")).alias("BEN_RNG_GEM"),
+        pl.when(rang == 1).then(pl.lit("+1")).otherwise(pl.col("PRS_ACT_QTE")).alias("PRS_ACT_QTE"),
+        pl.when(rang == 2).then(pl.lit(" 0")).otherwise(pl.col("CPL_MAJ_TOP")).alias("CPL_MAJ_TOP"),
+        pl.when(rang == 3).then(pl.lit("+9999")).otherwise(pl.col("RGM_COD")).alias("RGM_COD"),
+        pl.when(rang == 4).then(pl.lit("")).otherwise(pl.col("DPN_QLF")).alias("DPN_QLF"),
+    )
+    ecrire(extrait, "ER_PRS_F", df)
+    lectures = _lectures(monkeypatch)
+    typee = ingerer(extrait, ANNEE, tmp_path / "typee", _seuil_large(tmp_path))["tables"]["ER_PRS_F"]
+    assert len(lectures) == 1 and "RGM_COD" in lectures[0]  # no second read
+    monkeypatch.setattr("flows.ingest._entiers", lambda schema: {})
+    texte = ingerer(extrait, ANNEE, tmp_path / "texte", _seuil_large(tmp_path))["tables"]["ER_PRS_F"]
+    a = pl.read_parquet(tmp_path / "typee" / f"annee={ANNEE}" / "ER_PRS_F.parquet")
+    assert a.equals(pl.read_parquet(tmp_path / "texte" / f"annee={ANNEE}" / "ER_PRS_F.parquet"))
+    assert a["BEN_RNG_GEM"][0] == 1 and a["PRS_ACT_QTE"][1] == 1 and a["CPL_MAJ_TOP"][2] == 0
+
+    def sans_valeur(r):
+        return _tries([{k: v for k, v in d.items() if k != "exemples"} for d in r["defauts"]])
+
+    assert sans_valeur(typee) == sans_valeur(texte)
+    assert {(d["colonne"], d["premieres_lignes"][0]) for d in typee["defauts"]} == {
+        ("RGM_COD", 4),
+        ("DPN_QLF", 5),
+    }
+    q_typee, q_texte = (
+        quarantaine(tmp_path / "typee", "ER_PRS_F"),
+        quarantaine(tmp_path / "texte", "ER_PRS_F"),
+    )
+    assert q_texte["RGM_COD"].to_list() == ["+9999", df["RGM_COD"][4]]
+    assert q_typee["RGM_COD"].to_list() == ["9999", str(int(df["RGM_COD"][4]))]

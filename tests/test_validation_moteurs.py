@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from flows.ingest import _codes
 from schemas.sources import TABLES
-from transforms.validation import COLONNES_DEFAUTS, Contexte, schema_du_jour, traiter_lot
+from transforms.validation import COLONNES_DEFAUTS, Contexte, parser, schema_du_jour, traiter_lot
 from transforms.validation_polars import SEP_CHAMPS, SEP_DEFAUTS, compilable, defectueuses, plan, valides
 
 CODES, CODES_SPE = _codes()
@@ -141,3 +141,22 @@ def test_typed_parquet_sources_are_checked_the_same_way():
     assert defauts.select("ligne", "colonne", "controle").rows() == [(2, "EXE_SOI_DTD", "dans l'année 2025")]
     assert gardees["PRS_PAI_MNT"].to_list() == [-2650, 123456789]
     assert gardees["PFS_PRE_NUM"].null_count() == 2  # an empty Parquet string is an absent value
+
+
+@pytest.mark.parametrize("valeur", PIEGES + ["-0", '"7"', "9223372036854775807", "7 ", "\t7"])
+def test_polars_reader_takes_an_integer_only_as_the_model_types_it(valeur):
+    """The ingest lets polars' CSV reader parse integer columns (flows/ingest.py, ``_entiers``); whatever it
+    takes must be typed by the model to the same value, without a defect. What it refuses makes the ingest
+    read the table again as text, so it may refuse more than the model does, never accept more."""
+    csv = f"CPL_MAJ_TOP;X\n{valeur};x\n".encode()
+    try:
+        lu = pl.scan_csv(
+            csv, separator=";", infer_schema=False, schema_overrides={"CPL_MAJ_TOP": pl.Int64}
+        ).collect()
+    except pl.exceptions.ComputeError:
+        return  # refused: the table is read again as text
+    texte = pl.read_csv(csv, separator=";", infer_schema=False)
+    schema = schema_du_jour(TABLES["ER_PRS_F"].modele, CTX)
+    type_, defauts = parser(texte.select("CPL_MAJ_TOP"), schema.select_columns(["CPL_MAJ_TOP"]), 1, CTX)
+    assert defauts.is_empty()
+    assert type_["CPL_MAJ_TOP"][0] == lu["CPL_MAJ_TOP"][0]
