@@ -39,13 +39,9 @@ def schema_du_jour(modele: type[pa.DataFrameModel], ctx: Contexte) -> pa.DataFra
         meta = col.metadata or {}
         extra = []
         if "nomenclature" in meta:
-            extra.append(
-                pa.Check.isin(
-                    ctx.codes[meta["nomenclature"]], error=f"nomenclature {meta['nomenclature'][0]}"
-                )
-            )
+            extra.append(_parmi(ctx.codes[meta["nomenclature"]], f"nomenclature {meta['nomenclature'][0]}"))
         if meta.get("nomenclature_specialite"):
-            extra.append(pa.Check.isin(ctx.codes_specialite, error="nomenclature IR_SPE_V/IR_ACT_V"))
+            extra.append(_parmi(ctx.codes_specialite, "nomenclature IR_SPE_V/IR_ACT_V"))
         if meta.get("annee"):
             if col.dtype.type == pl.Date:
                 extra.append(
@@ -56,10 +52,24 @@ def schema_du_jour(modele: type[pa.DataFrameModel], ctx: Contexte) -> pa.DataFra
             else:
                 extra.append(pa.Check.equal_to(ctx.annee, error=f"dans l'année {ctx.annee}"))
         if meta.get("cabinet") and ctx.cabinets is not None:
-            extra.append(pa.Check.isin(ctx.cabinets, error="cabinet connu de DA_PRA_R"))
+            extra.append(_parmi(ctx.cabinets, "cabinet connu de DA_PRA_R"))
         if extra:
             schema = schema.update_column(nom, checks=list(col.checks) + extra)
     return schema
+
+
+def _parmi(valeurs: list, erreur: str) -> pa.Check:
+    """``Check.isin(valeurs)``, its values handed to polars as one Series built once. ``Check.isin`` keeps a
+    frozenset, which polars turns into a Series at every batch: with the 128 466 cabinets of a national year
+    that was 0.06 s of the 0.34 s pandera spends on a batch of 2 M claim lines, 226 times."""
+    return pa.Check.from_builtin_check_name(
+        "isin",
+        {},
+        error=erreur,
+        statistics={"allowed_values": valeurs},  # what the compiled engine and the messages read
+        defaults={"determined_by_unique": True},
+        allowed_values=pl.Series(valeurs).implode(),
+    )
 
 
 def colonnes_patient(schema: pa.DataFrameSchema) -> set[str]:
