@@ -29,7 +29,7 @@ from flows.parametres_io import charger_parametres
 from schemas.sources import TABLES, Table
 from transforms.parametres import JeuParametres
 from transforms.validation import Contexte, colonnes_patient, schema_du_jour, traiter_lot
-from transforms.validation_polars import compilable, defectueuses, plan, valides
+from transforms.validation_polars import compilable, defectueuses, plan, valides, verificateur
 
 NOMENCLATURES = Path(__file__).resolve().parent.parent / "data" / "reference" / "nomenclatures"
 SQL = Path(__file__).resolve().parent / "sql"
@@ -165,16 +165,17 @@ def ingerer_table(
     # the file's SHA-256 (5 s for the national claims) is computed beside the validation, not before it
     with ThreadPoolExecutor(max_workers=1) as empreinte:
         sha = empreinte.submit(sha256_fichier, f)
-        # Parquet tables are checked by the compiled model. A CSV goes through pandera in ordered batches:
-        # DuckDB's CSV reader types more leniently than the model ('1.5' → 2, '1_000' → 1000, '01/02/25' →
-        # year 25), the compiled checks cost more on text than the whole batch ingest (45.6 M plain lines,
-        # 33.1 s: DuckDB took 37.6 s before any write; polars 30.1 s to find the defective rows, then 19.9 s
-        # to write the others), and the batches give the row numbers for free.
+        # Parquet tables are checked by the compiled model in two streaming passes. A CSV goes in ordered
+        # batches, typed by the model's expressions and checked by its compiled checks. Not by DuckDB's CSV
+        # reader: it types more leniently than the model ('1.5' → 2, '1_000' → 1000, '01/02/25' → year 25).
+        # Not by the two streaming passes: the compiled checks cost more on text than the whole batch ingest
+        # (45.6 M plain lines: 30.1 s to find the defective rows, then 19.9 s to write the others, against
+        # 33.1 s then); and the batches give the row numbers for free.
         if f.suffix == ".parquet" and compilable(schema):
             source = _lecteur(f, table.nom, colonnes)
             _ingerer_polars(f, dict(source.collect_schema()), schema, dossier, ctx, con, rapport, seuil)
         elif f.suffix == ".parquet":
-            _ingerer_pandera(_lecteur(f, table.nom, colonnes), f, schema, dossier, ctx, rapport)
+            _ingerer_par_lots(_lecteur(f, table.nom, colonnes), f, schema, dossier, ctx, rapport)
         else:
             rapport = _ingerer_csv(table, f, schema, dossier, ctx)
         rapport.sha256 = sha.result()
@@ -188,18 +189,18 @@ def ingerer_table(
 
 
 def _ingerer_csv(table: Table, f: Path, schema, dossier: Path, ctx: Contexte) -> RapportTable:
-    """A CSV through pandera's batches, its integer columns parsed by polars' reader (``_entiers``); when
+    """A CSV in ordered batches, its integer columns parsed by polars' reader (``_entiers``); when
     the reader meets a field it does not take, the table is read again, all as text."""
     colonnes = list(schema.columns)
     rapport = RapportTable(table=table.nom, fichier=f.name)
     if entiers := _entiers(schema):
         try:
-            _ingerer_pandera(_lecteur(f, table.nom, colonnes, entiers), f, schema, dossier, ctx, rapport)
+            _ingerer_par_lots(_lecteur(f, table.nom, colonnes, entiers), f, schema, dossier, ctx, rapport)
             return rapport
         except _EntierIllisible:
             (dossier / "quarantaine" / f"{table.nom}.parquet").unlink(missing_ok=True)
             rapport = RapportTable(table=table.nom, fichier=f.name)
-    _ingerer_pandera(_lecteur(f, table.nom, colonnes), f, schema, dossier, ctx, rapport)
+    _ingerer_par_lots(_lecteur(f, table.nom, colonnes), f, schema, dossier, ctx, rapport)
     return rapport
 
 
@@ -272,18 +273,20 @@ def _ingerer_polars(
         raise _illisible(rapport.table, f, e) from None
 
 
-def _ingerer_pandera(
+def _ingerer_par_lots(
     source: pl.LazyFrame, f: Path, schema, dossier: Path, ctx: Contexte, rapport: RapportTable
 ) -> None:
-    """Validate a table with pandera, batch by batch, in file order (so that row numbers are exact). Three
-    stages overlap on the two cores: polars reads (and unzips) batch k+1 and the Parquet writer writes batch
-    k−1 while polars and pandera check batch k; each stage keeps its order. Batches hold ``TAILLE_LOT`` rows:
+    """Validate a table batch by batch, in file order (so that row numbers are exact). Three stages overlap
+    on the two cores: polars reads (and unzips) batch k+1 and the Parquet writer writes batch k−1 while
+    batch k is typed and checked; each stage keeps its order. The checks are the model's compiled to polars
+    (``verificateur``) when it compiles, pandera's otherwise (``DA_PRA_R``). Batches hold ``TAILLE_LOT`` rows:
     validation has a fixed cost per call, so small batches would dominate the ingest."""
     sortie = dossier / f"{rapport.table}.parquet"
     ecrivain = quarantaine = None
     defauts: list[pl.DataFrame] = []
     entiers = pl.Int64 in source.collect_schema().dtypes()  # read as text, a CSV has no typed column
     secrets = colonnes_patient(schema)
+    verifier = verificateur(schema) if compilable(schema) else None
     lots = source.collect_batches(chunk_size=TAILLE_LOT, maintain_order=True)
     with ThreadPoolExecutor(max_workers=1) as lecteur, ThreadPoolExecutor(max_workers=1) as scribe:
         ecriture: Future | None = None
@@ -302,7 +305,7 @@ def _ingerer_pandera(
                 if brut is None:
                     break
                 suivant = lecteur.submit(next, lots, None)
-                valides, mauvais, d = traiter_lot(brut, schema, rapport.lignes_lues + 1, ctx)
+                valides, mauvais, d = traiter_lot(brut, schema, rapport.lignes_lues + 1, ctx, verifier)
                 rapport.lignes_lues += brut.height
                 # polars' own arrays (strings as views): converting them to arrow's classic strings cost
                 # 3 s of the claims of scale 0.1, and the Parquet pages are the same

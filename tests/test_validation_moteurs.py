@@ -1,9 +1,10 @@
-"""The two validation engines read the same pandera model and must find the same defects.
+"""The validation engines read the same pandera model and must find the same defects.
 
-Large tables are checked by the model compiled to polars expressions (transforms/validation_polars.py),
-tables with dataframe-level checks by pandera in batches (transforms/validation.py). Hypothesis corrupts
-cells of valid rows with tricky values and both engines must report the same (row, column, check, value)
-set, and keep the same typed rows.
+Parquet tables are checked by the model compiled to polars expressions (transforms/validation_polars.py),
+CSV tables in batches typed by the model's expressions and checked by its compiled checks
+(``verificateur``), tables with dataframe-level checks by pandera in batches (transforms/validation.py).
+Hypothesis corrupts cells of valid rows with tricky values and every engine must report the same (row,
+column, check, value) set, and keep the same typed rows.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from hypothesis import strategies as st
 from flows.ingest import _codes
 from schemas.sources import TABLES
 from transforms.validation import COLONNES_DEFAUTS, Contexte, parser, schema_du_jour, traiter_lot
-from transforms.validation_polars import SEP_CHAMPS, SEP_DEFAUTS, compilable, defectueuses, plan, valides
+from transforms.validation_polars import (
+    SEP_CHAMPS,
+    SEP_DEFAUTS,
+    compilable,
+    defectueuses,
+    plan,
+    valides,
+    verificateur,
+)
 
 CODES, CODES_SPE = _codes()
 CTX = Contexte(annee=2025, codes=CODES, codes_specialite=CODES_SPE, cabinets=["75100001", "23100002"])
@@ -73,6 +82,12 @@ def _moteur_pandera(brut: pl.DataFrame, schema) -> tuple[pl.DataFrame, pl.DataFr
     return valides, defauts
 
 
+def _moteur_lots(brut: pl.DataFrame, schema) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The CSV ingest's: batches typed by the model's expressions, checked by its compiled checks."""
+    valides, _, defauts = traiter_lot(brut, schema, 1, CTX, verificateur(schema))
+    return valides, defauts
+
+
 def _moteur_compile(brut: pl.DataFrame, schema, csv: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
     p = plan(schema, CTX, dict(brut.schema), csv=csv)
     source = brut.lazy().with_row_index("__n", offset=1)
@@ -122,8 +137,11 @@ def test_both_engines_find_the_same_defects(table, data):
     brut = pl.DataFrame(lignes, schema=dict.fromkeys(colonnes, pl.String))
     v_pa, d_pa = _moteur_pandera(brut, schema)
     v_pl, d_pl = _moteur_compile(brut, schema)
+    v_lo, d_lo = _moteur_lots(brut, schema)
     assert _ensemble(d_pl) == _ensemble(d_pa)
     assert v_pl.equals(v_pa)
+    assert d_lo.sort(d_lo.columns).equals(d_pa.sort(d_pa.columns))  # the very same rows, values included
+    assert v_lo.equals(v_pa)
 
 
 def test_typed_parquet_sources_are_checked_the_same_way():

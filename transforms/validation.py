@@ -166,18 +166,24 @@ def parser(
             valeurs = (
                 valeurs.filter(masque).cast(pl.String).str.strip_chars()
             )  # as the compiled engine reports it
-            defauts.append(
-                pl.DataFrame(
-                    {
-                        "ligne": lignes.filter(candidats).filter(masque),
-                        "colonne": nom,
-                        "controle": f"type {col.dtype}",
-                        "valeur": pl.repeat(MASQUE, valeurs.len(), eager=True) if nom in secrets else valeurs,
-                    },
-                    schema=COLONNES_DEFAUTS,
-                )
-            )
+            lignes_ = lignes.filter(candidats).filter(masque)
+            defauts.append(defauts_colonne(lignes_, nom, f"type {col.dtype}", valeurs, nom in secrets))
     return type_, _concat(defauts)
+
+
+def defauts_colonne(
+    lignes: pl.Series, colonne: str, controle: str, valeurs: pl.Series, secret: bool
+) -> pl.DataFrame:
+    """One defect row per row number of ``lignes``, with its value (masked for a patient id)."""
+    return pl.DataFrame(
+        {
+            "ligne": lignes,
+            "colonne": colonne,
+            "controle": controle,
+            "valeur": pl.repeat(MASQUE, valeurs.len(), eager=True) if secret else valeurs,
+        },
+        schema=COLONNES_DEFAUTS,
+    )
 
 
 def _present(b: pl.Series) -> pl.Series:
@@ -239,11 +245,16 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def traiter_lot(
-    brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int, ctx: Contexte
+    brut: pl.DataFrame, schema: pa.DataFrameSchema, premiere_ligne: int, ctx: Contexte, verifier=None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(valid typed rows, defective raw rows with their reasons, defects) of one batch."""
+    """(valid typed rows, defective raw rows with their reasons, defects) of one batch. The checks are
+    pandera's, or ``verifier(type_, brut, premiere_ligne)`` when given: the same checks compiled to polars
+    (``validation_polars.verificateur``)."""
     type_, d_parse = parser(brut, schema, premiere_ligne, ctx)
-    d_check = _valeurs_brutes(valider(type_, schema, premiere_ligne), brut, premiere_ligne)
+    if verifier is None:
+        d_check = _valeurs_brutes(valider(type_, schema, premiere_ligne), brut, premiere_ligne)
+    else:
+        d_check = verifier(type_, brut, premiere_ligne)
     defauts = _concat([d_parse, d_check])
     if defauts.is_empty():
         return (

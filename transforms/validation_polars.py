@@ -17,12 +17,22 @@ ingest's job (flows/ingest.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandera.polars as pa
 import polars as pl
 
-from transforms.validation import MASQUE, Contexte, _expression, _texte, colonnes_patient, sans_date_nulle
+from transforms.validation import (
+    COLONNES_DEFAUTS,
+    MASQUE,
+    Contexte,
+    _expression,
+    _texte,
+    colonnes_patient,
+    defauts_colonne,
+    sans_date_nulle,
+)
 
 SEP_DEFAUTS = "\x1e"  # between the defects of one row (machine-readable column ``defauts``)
 SEP_CHAMPS = "\x1f"  # between colonne, controle and valeur of one defect
@@ -97,6 +107,42 @@ def _defaut(colonne: str, controle: str, condition: pl.Expr, valeur: pl.Expr) ->
     return condition, pl.when(condition).then(machine), pl.when(condition).then(humain)
 
 
+def _controles(nom: str, col: pa.Column) -> list[tuple[str, pl.Expr]]:
+    """(check, failure condition) of every check of a column but its type, on the typed column ``nom``."""
+    t = pl.col(nom)
+    controles = [("not_nullable", t.is_null())] if not col.nullable else []
+    for ch in col.checks:
+        echec = _CONDITIONS[ch.name](ch.statistics, t, col.dtype.type)
+        controles.append((ch.error, t.is_not_null() & echec.fill_null(False)))
+    return controles
+
+
+def verificateur(schema: pa.DataFrameSchema) -> Callable[[pl.DataFrame, pl.DataFrame, int], pl.DataFrame]:
+    """The checks of ``validation.valider`` (pandera's, the type excepted) compiled once for a table, as a
+    function of a typed batch, its raw batch and the file row number of its first row that returns the same
+    defects: one row per (row, column, check), the value as written (stripped), a patient id masked. It spares
+    the ingest pandera's cost per batch (0.21 s of a batch of 2 M national claim lines, against 0.06 s)."""
+    secrets = colonnes_patient(schema)
+    controles = [(nom, c, e) for nom, col in schema.columns.items() for c, e in _controles(nom, col)]
+    echec = _ou([e for *_, e in controles])
+
+    def verifier(type_: pl.DataFrame, brut: pl.DataFrame, premiere_ligne: int) -> pl.DataFrame:
+        masque = type_.select(echec).to_series()
+        if not masque.any():
+            return pl.DataFrame(schema=COLONNES_DEFAUTS)
+        lignes = pl.int_range(premiere_ligne, premiere_ligne + type_.height, dtype=pl.Int64, eager=True)
+        brut, lignes = brut.filter(masque), lignes.filter(masque)
+        echecs = type_.filter(masque).select(e.alias(str(i)) for i, (*_, e) in enumerate(controles))
+        defauts = []
+        for (nom, controle, _), m in zip(controles, echecs.iter_columns(), strict=True):
+            if m.any():
+                valeurs = brut[nom].filter(m).cast(pl.String).str.strip_chars()
+                defauts.append(defauts_colonne(lignes.filter(m), nom, controle, valeurs, nom in secrets))
+        return pl.concat(defauts)
+
+    return verifier
+
+
 def plan(
     schema: pa.DataFrameSchema, ctx: Contexte, sources: dict[str, pl.DataType], csv: bool = True
 ) -> Plan:
@@ -123,15 +169,10 @@ def plan(
         aides += [avant.is_null().alias(f"__nul_{nom}"), vide.alias(f"__vide_{nom}")]
     for nom, col in schema.columns.items():
         valeur = pl.lit(MASQUE) if nom in secrets else _texte(pl.col(f"__b_{nom}").cast(pl.String))
-        t = pl.col(nom)
         if nom not in infaillibles:
             type_ = ~pl.col(f"__vide_{nom}") & pl.col(f"__nul_{nom}")
             pieces.append(_defaut(nom, f"type {col.dtype}", type_, valeur))
-        if not col.nullable:
-            pieces.append(_defaut(nom, "not_nullable", t.is_null(), valeur))
-        for ch in col.checks:
-            echec = _CONDITIONS[ch.name](ch.statistics, t, col.dtype.type)
-            pieces.append(_defaut(nom, ch.error, t.is_not_null() & echec.fill_null(False), valeur))
+        pieces += [_defaut(nom, controle, echec, valeur) for controle, echec in _controles(nom, col)]
     return Plan(
         colonnes=list(schema.columns),
         lus=lus,
