@@ -2,17 +2,19 @@
 
 The pandera model (schemas/sources.py, plus the checks ``validation.schema_du_jour`` adds) stays the single
 description of a table: this module reads its columns, types, nullability, checks and metadata and builds the
-same typing (``validation._expression``, the one pandera's batches use) and the same checks as polars
-expressions, which the ingest runs as streaming queries: polars reads, checks and writes the rows on every
-core, in file order, within a bounded memory. ``tests/test_validation_moteurs.py`` runs both engines on the
-bad-input corpus and asserts they find the same defects.
+same typing (``validation._expression``, the one the batches use) and the same checks as polars expressions.
+A Parquet table runs them as streaming queries (``plan``, ``defectueuses``, ``valides``): polars reads,
+checks and writes the rows on every core, in file order, within a bounded memory. A CSV table, typed in
+batches by ``validation.parser``, has each batch checked by ``verificateur``, the checks compiled once for
+the table. ``tests/test_validation_moteurs.py`` runs every engine, pandera's included, on corrupted rows and
+asserts they find the same defects.
 
 A model whose checks cannot all be compiled (a dataframe-level check such as ``DA_PRA_R``'s
 ``categorie_du_numero``, or a check kind not listed in ``_CONDITIONS``) is validated by pandera in batches
 (``validation.traiter_lot``); ``compilable`` tells which.
 
-Pure: builds expressions and lazy frames from a lazy frame it is given; reading and writing files is the
-ingest's job (flows/ingest.py).
+Pure: builds expressions and lazy frames from a lazy frame it is given, and functions of frames; reading and
+writing files is the ingest's job (flows/ingest.py).
 """
 
 from __future__ import annotations
