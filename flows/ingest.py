@@ -195,7 +195,8 @@ def _ingerer_csv(table: Table, f: Path, schema, dossier: Path, ctx: Contexte) ->
     rapport = RapportTable(table=table.nom, fichier=f.name)
     if entiers := _entiers(schema):
         try:
-            _ingerer_par_lots(_lecteur(f, table.nom, colonnes, entiers), f, schema, dossier, ctx, rapport)
+            lecteur = _lecteur(f, table.nom, colonnes, entiers)
+            _ingerer_par_lots(lecteur, f, schema, dossier, ctx, rapport, relire=True)
             return rapport
         except _EntierIllisible:
             (dossier / "quarantaine" / f"{table.nom}.parquet").unlink(missing_ok=True)
@@ -212,8 +213,9 @@ def _entiers(schema) -> dict[str, pl.DataType]:
     """The integer columns of a model (amounts excepted) that polars' CSV reader may parse itself. It accepts
     a subset of what the model's typing accepts, with the same value: an optional sign and decimal digits,
     leading zeros and blanks before ('01', '+7', ' 7'), an empty or blank field as absent
-    (``tests/test_ingest_flow.py`` pins it). Anything else ('1.5', '7 ', an overflow) stops the read; the
-    table is then read again as text, so a defective integer costs a second read and nothing else."""
+    (``tests/test_validation_moteurs.py`` pins it). Anything else ('1.5', '7 ', an overflow) stops the
+    read; the table is then read again as text, so a defective integer costs a second read and nothing
+    else."""
     return {
         n: pl.Int64
         for n, c in schema.columns.items()
@@ -274,17 +276,23 @@ def _ingerer_polars(
 
 
 def _ingerer_par_lots(
-    source: pl.LazyFrame, f: Path, schema, dossier: Path, ctx: Contexte, rapport: RapportTable
+    source: pl.LazyFrame,
+    f: Path,
+    schema,
+    dossier: Path,
+    ctx: Contexte,
+    rapport: RapportTable,
+    relire: bool = False,
 ) -> None:
     """Validate a table batch by batch, in file order (so that row numbers are exact). Three stages overlap
     on the two cores: polars reads (and unzips) batch k+1 and the Parquet writer writes batch k−1 while
     batch k is typed and checked; each stage keeps its order. The checks are the model's compiled to polars
     (``verificateur``) when it compiles, pandera's otherwise (``DA_PRA_R``). Batches hold ``TAILLE_LOT`` rows:
-    validation has a fixed cost per call, so small batches would dominate the ingest."""
+    validation has a fixed cost per call, so small batches would dominate the ingest. With ``relire``, a
+    read error raises ``_EntierIllisible`` (the caller reads the table again as text) instead of stopping."""
     sortie = dossier / f"{rapport.table}.parquet"
     ecrivain = quarantaine = None
     defauts: list[pl.DataFrame] = []
-    entiers = pl.Int64 in source.collect_schema().dtypes()  # read as text, a CSV has no typed column
     secrets = colonnes_patient(schema)
     verifier = verificateur(schema) if compilable(schema) else None
     lots = source.collect_batches(chunk_size=TAILLE_LOT, maintain_order=True)
@@ -296,8 +304,8 @@ def _ingerer_par_lots(
                 try:
                     brut = suivant.result()
                 except Exception as e:  # a decoding error deep in the file, or a field of ``entiers``
-                    if entiers:
-                        raise _EntierIllisible from None  # ingerer_table reads the table again as text
+                    if relire:
+                        raise _EntierIllisible from None  # _ingerer_csv reads the table again as text
                     raise ErreurIngest(
                         f"{rapport.table}: {f.name} is unreadable near row {rapport.lignes_lues + 1} "
                         f"({_premiere_ligne(e)})"

@@ -387,7 +387,16 @@ def test_parquet_defects_are_found_by_the_compiled_engine_with_their_row_numbers
     )
 
 
-def test_a_damaged_parquet_page_stops_and_keeps_the_published_year(extrait_parquet_sain, tmp_path):
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ("ER_PRS_F", r"is unreadable \(.+\); check its format"),  # the compiled engine's two passes
+        ("DA_PRA_R", r"is unreadable near row 1 \(.+\)"),  # pandera's batches
+    ],
+)
+def test_a_damaged_parquet_page_stops_and_keeps_the_published_year(
+    extrait_parquet_sain, tmp_path, table, message
+):
     """A Parquet extract whose first page header is damaged (the footer, read first, is intact) stops the
     ingest with the file named unreadable, and the year published before stays as it was."""
     d = tmp_path / "extrait"
@@ -395,15 +404,13 @@ def test_a_damaged_parquet_page_stops_and_keeps_the_published_year(extrait_parqu
     lake = tmp_path / "lake"
     ingerer(d, ANNEE, lake)
     avant = sorted(p.name for p in (lake / f"annee={ANNEE}").iterdir())
-    octets = bytearray((d / "ER_PRS_F.parquet").read_bytes())
+    octets = bytearray((d / f"{table}.parquet").read_bytes())
     octets[4:68] = b"\xff" * 64
-    (d / "ER_PRS_F.parquet").write_bytes(bytes(octets))
-    with pytest.raises(
-        ErreurIngest, match=r"^ER_PRS_F: ER_PRS_F\.parquet is unreadable \(.+\); check its format"
-    ):
+    (d / f"{table}.parquet").write_bytes(bytes(octets))
+    with pytest.raises(ErreurIngest, match=rf"^{table}: {table}\.parquet {message}"):
         ingerer(d, ANNEE, lake)
     assert sorted(p.name for p in (lake / f"annee={ANNEE}").iterdir()) == avant
-    assert pl.read_parquet(lake / f"annee={ANNEE}" / "ER_PRS_F.parquet").height > 0
+    assert pl.read_parquet(lake / f"annee={ANNEE}" / f"{table}.parquet").height > 0
 
 
 def test_batch_boundaries_change_neither_the_lake_nor_the_row_numbers(extrait, tmp_path, monkeypatch):
