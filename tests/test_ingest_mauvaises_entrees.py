@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -34,6 +35,12 @@ def extrait(extrait_sain, tmp_path) -> Path:
     d = tmp_path / "extrait"
     shutil.copytree(extrait_sain, d)
     return d
+
+
+@pytest.fixture
+def seuil_large(tmp_path, ecrire_overlay):
+    """Parameters with a 5 % quarantine threshold: at this scale one row of a small table is above 0.1 %."""
+    return ecrire_overlay(tmp_path / "overlay", "controles", "seuil_quarantaine", date(2017, 1, 1), 0.05)
 
 
 def lire(extrait: Path, table: str) -> pl.DataFrame:
@@ -81,14 +88,11 @@ def test_clean_extract_is_ingested_whole(extrait, tmp_path):
         ("DA_PRA_R", "PFS_INS_DSD", "2020-01-01", "type Date"),  # pandera engine (dataframe-level check)
     ],
 )
-def test_row_defects_go_to_quarantine_with_their_reason(extrait, tmp_path, table, colonne, valeur, controle):
+def test_row_defects_go_to_quarantine_with_their_reason(
+    extrait, tmp_path, seuil_large, table, colonne, valeur, controle
+):
     modifier(extrait, table, 3, colonne, valeur)
-    overlay = tmp_path / "overlay"  # small tables at this scale: one row is above 0.1 %
-    overlay.mkdir()
-    (overlay / "controles.yaml").write_text(
-        "parametres:\n  seuil_quarantaine:\n    valeurs:\n      2017-01-01: {valeur: 0.05, source: test}\n"
-    )
-    r = ingerer(extrait, ANNEE, tmp_path / "lake", charger_parametres(overlay=overlay))
+    r = ingerer(extrait, ANNEE, tmp_path / "lake", seuil_large)
     t = r["tables"][table]
     assert t["lignes_quarantaine"] == 1
     assert t["lignes_retenues"] == t["lignes_lues"] - 1
@@ -216,16 +220,11 @@ def test_windows_line_endings_give_the_same_lake(extrait, tmp_path):
         assert windows["tables"][nom]["lignes_quarantaine"] == 0
 
 
-def test_identical_duplicates_are_kept_once_conflicting_keys_quarantined(extrait, tmp_path):
+def test_identical_duplicates_are_kept_once_conflicting_keys_quarantined(extrait, tmp_path, seuil_large):
     df = lire(extrait, "DA_PRA_R")
     conflit = df.slice(1, 1).with_columns(pl.lit("99").alias("PFS_PRA_SPE"))
     ecrire(extrait, "DA_PRA_R", pl.concat([df, df.slice(0, 1), conflit]))
-    overlay = tmp_path / "overlay"
-    overlay.mkdir()
-    (overlay / "controles.yaml").write_text(
-        "parametres:\n  seuil_quarantaine:\n    valeurs:\n      2017-01-01: {valeur: 0.05, source: test}\n"
-    )
-    r = ingerer(extrait, ANNEE, tmp_path / "lake", charger_parametres(overlay=overlay))
+    r = ingerer(extrait, ANNEE, tmp_path / "lake", seuil_large)
     t = r["tables"]["DA_PRA_R"]
     assert t["doublons_identiques"] == 1
     assert t["lignes_quarantaine"] == 2  # both rows of the conflicting key
@@ -431,15 +430,6 @@ def test_batch_boundaries_change_neither_the_lake_nor_the_row_numbers(extrait, t
         assert a.sort(a.columns).equals(b.sort(b.columns)), table
 
 
-def _seuil_large(tmp_path: Path):
-    overlay = tmp_path / "overlay"  # small tables at this scale: one row is above 0.1 %
-    overlay.mkdir(exist_ok=True)
-    (overlay / "controles.yaml").write_text(
-        "parametres:\n  seuil_quarantaine:\n    valeurs:\n      2017-01-01: {valeur: 0.05, source: test}\n"
-    )
-    return charger_parametres(overlay=overlay)
-
-
 def _tries(defauts: list[dict]) -> list[dict]:
     return sorted(defauts, key=lambda d: (d["colonne"], d["controle"]))  # ties of 'nombre' have no order
 
@@ -459,7 +449,9 @@ def _lectures(monkeypatch) -> list:
     return lectures
 
 
-def test_a_malformed_integer_deep_in_the_file_reads_the_table_again_as_text(extrait, tmp_path, monkeypatch):
+def test_a_malformed_integer_deep_in_the_file_reads_the_table_again_as_text(
+    extrait, tmp_path, seuil_large, monkeypatch
+):
     """polars' reader parses the integer columns of a CSV; a field it does not take ('1.5') in the last
     batch, after earlier batches were written and a defect of the first one quarantined, makes the table be
     read again as text: every defect is reported once, with its row number and its value as delivered."""
@@ -472,20 +464,22 @@ def test_a_malformed_integer_deep_in_the_file_reads_the_table_again_as_text(extr
     ecrire(extrait, "ER_PRS_F", df)
     monkeypatch.setattr("flows.ingest.TAILLE_LOT", n // 5)
     lectures = _lectures(monkeypatch)
-    r = ingerer(extrait, ANNEE, tmp_path / "lake", _seuil_large(tmp_path))["tables"]["ER_PRS_F"]
+    r = ingerer(extrait, ANNEE, tmp_path / "lake", seuil_large)["tables"]["ER_PRS_F"]
     assert len(lectures) == 2 and lectures[0] and lectures[1] == []  # typed first, then all text
     q = quarantaine(tmp_path / "lake", "ER_PRS_F")
     assert q["ligne"].to_list() == [2, n - 1]
     assert q["PRS_ACT_QTE"][1] == "1.5" and "PRS_ACT_QTE: type Int64 (1.5)" in q["motifs"][1]
     assert (r["lignes_lues"], r["lignes_retenues"], r["lignes_quarantaine"]) == (n, n - 2, 2)
     monkeypatch.setattr("flows.ingest._entiers", lambda schema: {})  # all text from the start
-    texte = ingerer(extrait, ANNEE, tmp_path / "texte", _seuil_large(tmp_path))["tables"]["ER_PRS_F"]
+    texte = ingerer(extrait, ANNEE, tmp_path / "texte", seuil_large)["tables"]["ER_PRS_F"]
     assert _tries(texte["defauts"]) == _tries(r["defauts"])
     lake = pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / "ER_PRS_F.parquet")
     assert lake.equals(pl.read_parquet(tmp_path / "texte" / f"annee={ANNEE}" / "ER_PRS_F.parquet"))
 
 
-def test_integers_parsed_by_the_reader_give_the_lake_of_the_text_read(extrait, tmp_path, monkeypatch):
+def test_integers_parsed_by_the_reader_give_the_lake_of_the_text_read(
+    extrait, tmp_path, seuil_large, monkeypatch
+):
     """Integers written '01', '+7' or ' 7' are taken by polars' reader with the value the model's typing
     gives them, so the lake and the defects are those of a read all as text. One thing differs, by design: a
     quarantined row shows its integer fields as numbers ('+9999' is shown 9999)."""
@@ -500,10 +494,10 @@ def test_integers_parsed_by_the_reader_give_the_lake_of_the_text_read(extrait, t
     )
     ecrire(extrait, "ER_PRS_F", df)
     lectures = _lectures(monkeypatch)
-    typee = ingerer(extrait, ANNEE, tmp_path / "typee", _seuil_large(tmp_path))["tables"]["ER_PRS_F"]
+    typee = ingerer(extrait, ANNEE, tmp_path / "typee", seuil_large)["tables"]["ER_PRS_F"]
     assert len(lectures) == 1 and "RGM_COD" in lectures[0]  # no second read
     monkeypatch.setattr("flows.ingest._entiers", lambda schema: {})
-    texte = ingerer(extrait, ANNEE, tmp_path / "texte", _seuil_large(tmp_path))["tables"]["ER_PRS_F"]
+    texte = ingerer(extrait, ANNEE, tmp_path / "texte", seuil_large)["tables"]["ER_PRS_F"]
     a = pl.read_parquet(tmp_path / "typee" / f"annee={ANNEE}" / "ER_PRS_F.parquet")
     assert a.equals(pl.read_parquet(tmp_path / "texte" / f"annee={ANNEE}" / "ER_PRS_F.parquet"))
     assert a["BEN_RNG_GEM"][0] == 1 and a["PRS_ACT_QTE"][1] == 1 and a["CPL_MAJ_TOP"][2] == 0

@@ -123,7 +123,7 @@ def verificateur(schema: pa.DataFrameSchema) -> Callable[[pl.DataFrame, pl.DataF
     """The checks of ``validation.valider`` (pandera's, the type excepted) compiled once for a table, as a
     function of a typed batch, its raw batch and the file row number of its first row that returns the same
     defects: one row per (row, column, check), the value as written (stripped), a patient id masked. It spares
-    the ingest pandera's cost per batch (0.21 s of a batch of 2 M national claim lines, against 0.06 s)."""
+    the ingest pandera's runtime: 0.12 s of CPU for a batch of 2 M claim lines at scale 0.1, not 0.17 s."""
     secrets = colonnes_patient(schema)
     controles = [(nom, c, e) for nom, col in schema.columns.items() for c, e in _controles(nom, col)]
     echec = _ou([e for *_, e in controles])
