@@ -33,12 +33,13 @@ SCHEMA = {"ps": pl.String, "categorie": pl.String, "nb_patients": pl.Int64, "nb_
 def _appliquer(cas: dict, annee: int):
     medecin = MEDECIN | cas.get("medecin", {})
     activite = pl.DataFrame([medecin], schema_overrides={"zone": pl.String})
-    c2s = cas.get("c2s", 0)
-    lignes = []
-    for i, (cat, n) in enumerate(cas["patients"].items()):
-        lignes.append(
-            {"ps": medecin["ps"], "categorie": cat, "nb_patients": n, "nb_patients_c2s": c2s if i == 0 else 0}
-        )
+    c2s = cas.get("c2s", 0)  # a count (on the first category) or a count per category
+    if not isinstance(c2s, dict):
+        c2s = {cat: c2s if i == 0 else 0 for i, cat in enumerate(cas["patients"])}
+    lignes = [
+        {"ps": medecin["ps"], "categorie": cat, "nb_patients": n, "nb_patients_c2s": c2s.get(cat, 0)}
+        for cat, n in cas["patients"].items()
+    ]
     return forfait_medecin_traitant(activite, pl.DataFrame(lignes, schema=SCHEMA), P, annee)
 
 

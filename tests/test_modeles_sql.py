@@ -19,6 +19,7 @@ from flows.annual_run import calculer_modeles
 from flows.parametres_io import charger_parametres
 from schemas.sources import TABLES
 from transforms.modeles import sql, tables_lues, variables
+from transforms.rules.forfait_medecin_traitant import forfait_medecin_traitant
 
 N = 2025
 P = charger_parametres()
@@ -191,8 +192,8 @@ def test_percentiles_are_nearest_rank_values(percentile, seuil):
 
 
 @pytest.fixture(scope="module")
-def categories(tmp_path_factory) -> dict[int, tuple[str, bool]]:
-    """int_categories_mt for N = 2025 (paid in 2026: the grid with "not seen"), one patient per edge."""
+def lake_fmt(tmp_path_factory) -> Path:
+    """A lake of N = 2025 (paid in 2026: the grid with "not seen") for one GP, one patient per edge."""
     lake = tmp_path_factory.mktemp("lake_fmt")
     for an in (N - 1, N):
         (lake / f"annee={an}").mkdir()
@@ -209,7 +210,11 @@ def categories(tmp_path_factory) -> dict[int, tuple[str, bool]]:
         32: (date(2020, 1, 1), date(N, 12, 30)),
         33: (date(2020, 1, 1), None),
     }
-    c2s = {41: (date(N, 1, 1), date(N, 12, 31)), 42: (date(N, 1, 1), date(N, 12, 30))}
+    c2s = {
+        41: (date(N, 1, 1), date(N, 12, 31)),
+        42: (date(N, 1, 1), date(N, 12, 30)),
+        54: (date(N, 1, 1), None),  # C2S at 31/12, never seen: "not seen" (5 €, no C2S supplement)
+    }
     patients = [*ages, *ald, *c2s, 51, 52, 53]
     naissance = {i: N - ages.get(i, 40) for i in patients} | {33: N - 80}
     _ecrire(d, "IR_MTT_R", [_mt(A, i) for i in patients])
@@ -231,7 +236,7 @@ def categories(tmp_path_factory) -> dict[int, tuple[str, bool]]:
             for i, (a, b) in c2s.items()
         ],
     )
-    vus_n = [i for i in patients if i not in (51, 52, 53)]
+    vus_n = [i for i in patients if i not in (51, 52, 53, 54)]
     _ecrire(
         d,
         "ER_PRS_F",
@@ -241,16 +246,26 @@ def categories(tmp_path_factory) -> dict[int, tuple[str, bool]]:
     _ecrire(
         lake / f"annee={N - 1}", "ER_PRS_F", [_acte(A, 51, jour=date(N - 1, 5, 1))]
     )  # 51 seen in N−1 only
-    sorties = calculer_modeles(lake, N, P, tmp_path_factory.mktemp("run_fmt"), memoire="1GB")
-    df = pl.read_parquet(sorties["int_categories_mt"])
+    return lake
+
+
+@pytest.fixture(scope="module")
+def modeles_fmt(lake_fmt, tmp_path_factory) -> dict[str, pl.DataFrame]:
+    sorties = calculer_modeles(lake_fmt, N, P, tmp_path_factory.mktemp("run_fmt"), memoire="1GB")
+    return {m: pl.read_parquet(f) for m, f in sorties.items()}
+
+
+@pytest.fixture(scope="module")
+def categories(modeles_fmt) -> dict[str, tuple[int, int]]:
+    df = modeles_fmt["int_categories_mt"]
     assert df["ps"].unique().to_list() == [A]
     return {r["categorie"]: (r["nb_patients"], r["nb_patients_c2s"]) for r in df.iter_rows(named=True)}
 
 
 def test_fmt_categories_at_every_age_boundary_ald_c2s_and_not_seen(categories):
     # ages 6 | 7, 74 | 75, 79 | 80; ALD ending 31/12 counts, ending 30/12 does not; ALD at 80 → ald_80_plus;
-    # C2S covering 31/12 counts (1 patient); 51 seen in N−1 only is "seen"; 52 never seen and 53 netted to 0
-    # in N are "not seen", whatever their age.
+    # C2S covering 31/12 counts (1 patient); 51 seen in N−1 only is "seen"; 52 never seen, 53 netted to 0
+    # in N and 54 (C2S) never seen are "not seen", whatever their age.
     assert categories == {
         "age_moins_7": (1, 0),
         "age_7_74_sans_ald": (1 + 1 + 1 + 2 + 1, 1),  # 7, 74, ALD ended 30/12 (40), 2 C2S (40), 51 (40)
@@ -258,8 +273,21 @@ def test_fmt_categories_at_every_age_boundary_ald_c2s_and_not_seen(categories):
         "age_80_plus_sans_ald": (1, 0),
         "ald_moins_80": (1, 0),
         "ald_80_plus": (1, 0),
-        "non_vu": (2, 0),
+        "non_vu": (3, 1),
     }
+
+
+def test_fmt_not_seen_c2s_patient_gets_no_supplement_through_the_models(modeles_fmt):
+    """rules.md §7, Decision: of the two C2S patients at 31/12 (41 seen, 54 not seen), only 41 brings the
+    +10 € supplement of the 2026 grid; 54 brings the flat 5 € of "not seen"."""
+    r = forfait_medecin_traitant(modeles_fmt["activite_medecins"], modeles_fmt["int_categories_mt"], P, N)
+    x = r.filter(pl.col("ps") == A).row(0, named=True)
+    grille = P.a("forfait_medecin_traitant", "grille_centimes", date(N + 1, 1, 1))
+    assert (x["nb_patients_c2s"], x["nb_patients_c2s_supplement"]) == (2, 1)
+    assert x["supplement_c2s_centimes"] == grille["supplement_c2s"]
+    assert x["nb_non_vu"] == 3 and x["socle_centimes"] == sum(
+        x[f"nb_{c}"] * grille[c] for c in grille if c != "supplement_c2s"
+    )
 
 
 def test_a_model_names_the_lake_tables_it_reads():

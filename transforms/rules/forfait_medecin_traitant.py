@@ -17,6 +17,10 @@ Non modélisé / choix :
 - La catégorie « non vu » prime sur les autres (Decision) ; « vu » = au moins un acte du médecin pour ce
   patient en N−1 ou en N, quantité nette > 0 sur l'année ; les cabinets de N−1 sont regroupés par le DA_PRA_R
   de N.
+- Le patient « non vu » rapporte 5 € et rien d'autre (rules.md §7, Decision) : ce montant forfaitaire remplace
+  celui de sa catégorie et le supplément C2S de 10 €, car l'un et l'autre rémunèrent des soins qu'un patient
+  non vu depuis deux ans n'a pas reçus. Le supplément est donc compté sur les patients C2S vus
+  (``nb_patients_c2s_supplement``) ; ``nb_patients_c2s`` reste le compte de tous les patients C2S.
 - Une ALD prime sur l'âge de moins de 7 ans ; un patient absent de IR_BEN_R (âge inconnu) compte en 7–74 ans.
 - Majoration C2S jusqu'en 2025 : part strictement supérieure au seuil, calculée en entiers, arrondie au
   centime (demi vers le haut).
@@ -72,22 +76,39 @@ def forfait_medecin_traitant(
         return pas_en_vigueur(activite, DISPOSITIF, annee)
     v = _versement(annee)
     grille = p.a(REGLE, "grille_centimes", v)
+    c2s_par_medecin = categories.group_by("ps").agg(
+        pl.col("nb_patients_c2s").sum().alias("nb_patients_c2s"),
+        # a patient not seen brings the flat non_vu amount and no C2S supplement (rules.md §7, Decision)
+        pl.col("nb_patients_c2s")
+        .filter(pl.col("categorie") != "non_vu")
+        .sum()
+        .alias("nb_patients_c2s_supplement"),
+    )
     comptes = (
         categories.pivot(on="categorie", index="ps", values="nb_patients", aggregate_function="sum").join(
-            categories.group_by("ps").agg(pl.col("nb_patients_c2s").sum().alias("nb_patients_c2s")), on="ps"
+            c2s_par_medecin, on="ps"
         )
         if categories.height
-        else pl.DataFrame(schema={"ps": pl.String, "nb_patients_c2s": pl.Int64})
+        else pl.DataFrame(
+            schema={"ps": pl.String, "nb_patients_c2s": pl.Int64, "nb_patients_c2s_supplement": pl.Int64}
+        )
     )
     for cat in CATEGORIES:
         if cat not in comptes.columns:
             comptes = comptes.with_columns(pl.lit(0, pl.Int64).alias(cat))
     nb = {cat: f"nb_{cat}" for cat in CATEGORIES}
     df = activite.join(
-        comptes.select("ps", "nb_patients_c2s", *[pl.col(c).cast(pl.Int64).alias(nb[c]) for c in CATEGORIES]),
+        comptes.select(
+            "ps",
+            "nb_patients_c2s",
+            "nb_patients_c2s_supplement",
+            *[pl.col(c).cast(pl.Int64).alias(nb[c]) for c in CATEGORIES],
+        ),
         on="ps",
         how="left",
-    ).with_columns(pl.col(c).fill_null(0) for c in ["nb_patients_c2s", *nb.values()])
+    ).with_columns(
+        pl.col(c).fill_null(0) for c in ["nb_patients_c2s", "nb_patients_c2s_supplement", *nb.values()]
+    )
     total = pl.sum_horizontal(*nb.values())
     socle = pl.sum_horizontal(pl.col(nb[c]) * int(grille[c] or 0) for c in CATEGORIES)
     df = df.with_columns(total.alias("patientele_fmt"), socle.cast(pl.Int64).alias("socle_centimes"))
@@ -126,7 +147,7 @@ def forfait_medecin_traitant(
         )
     df = df.with_columns(
         maj_c2s.cast(pl.Int64).alias("majoration_part_c2s_centimes"),
-        (c2s * supplement).cast(pl.Int64).alias("supplement_c2s_centimes"),
+        (pl.col("nb_patients_c2s_supplement") * supplement).cast(pl.Int64).alias("supplement_c2s_centimes"),
         taux_medecin.cast(pl.Int64).alias("taux_majorations_medecin_pour_10000"),
     ).with_columns(
         arrondi(s * pl.col("taux_majorations_medecin_pour_10000"), 10_000)
@@ -151,6 +172,7 @@ def forfait_medecin_traitant(
         "patientele_fmt",
         *nb.values(),
         "nb_patients_c2s",
+        "nb_patients_c2s_supplement",
         "part_c2s",
         "socle_centimes",
         "majoration_part_c2s_centimes",
