@@ -6,18 +6,22 @@ a later year reads it (N−1 for the forfait médecin traitant of 2026, 2021 for
 
 What changed, per year: with ``--publish``, the publication (new keys, regularisations); without, the run
 compared with the previous run of the same year, key by key, the same way a publication would
-(``transforms.ledger.comparer``), so the report says what a publication would emit.
+(``transforms.ledger.a_publier``), so the report says what a publication would emit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 from prefect import flow
 
-from flows.annual_run import ErreurRun, annual_run, executer
+from flows.annual_run import annual_run, executer
+from flows.dossier_run import runs_publies
+from flows.erreurs import ErreurRun
+from flows.reglages import MEMOIRE_PAR_DEFAUT, Reglages
 from transforms.ledger import ecarts_runs
 
 
@@ -34,11 +38,9 @@ def ecarts(precedent: Path | None, nouveau: Path) -> dict:
     }
 
 
-def runs_publies(out: Path, annee: int) -> list[Path]:
-    return sorted(d for d in Path(out).glob(f"{annee}-*") if (d / "manifest.json").exists())
-
-
-def une_annee(annee: int, extracts: Path | None, lake: Path, out: Path, executer_run, **k) -> dict:
+def une_annee(
+    annee: int, extracts: Path | None, lake: Path, out: Path, run: Callable[[int, Path | None], dict]
+) -> dict:
     extrait = extracts / str(annee) if extracts is not None and (extracts / str(annee)).is_dir() else None
     if extrait is None and not (lake / f"annee={annee}").exists():
         raise ErreurRun(
@@ -46,7 +48,7 @@ def une_annee(annee: int, extracts: Path | None, lake: Path, out: Path, executer
             f"(--extracts DIR, with the year's tables in DIR/{annee})"
         )
     avant = runs_publies(out, annee)
-    r = executer_run(annee, extrait, **k)
+    r = run(annee, extrait)
     r["changements"] = ecarts(avant[-1] if avant else None, Path(r["dossier"]))
     return r
 
@@ -58,13 +60,12 @@ def backfill(
     out: str,
     extracts: str | None = None,
     overlay: str | list[str] | None = None,
-    memoire: str = "8GB",
+    memoire: str = MEMOIRE_PAR_DEFAUT,
     ledger: str | None = None,
     publications: str | None = None,
     echeance: date | None = None,
 ) -> dict:
     """Run (with ``ledger``: and publish) each year of ``annees``; return per year the run and its changes."""
-    lake_, out_ = Path(lake), Path(out)
 
     def run(annee, extrait):
         return annual_run(
@@ -79,17 +80,14 @@ def backfill(
             echeance,
         )
 
-    return {
-        a: une_annee(a, Path(extracts) if extracts else None, lake_, out_, run) for a in sorted(set(annees))
-    }
+    racine = Path(extracts) if extracts else None
+    return {a: une_annee(a, racine, Path(lake), Path(out), run) for a in sorted(set(annees))}
 
 
-def backfill_sans_prefect(
-    annees: list[int], lake: Path, out: Path, extracts: Path | None = None, **k
-) -> dict:
+def backfill_sans_prefect(annees: list[int], reglages: Reglages, extracts: Path | None = None, **k) -> dict:
     """The same years without Prefect (tests, benchmarks)."""
 
     def run(annee, extrait):
-        return executer(annee, lake, out, extrait, **k)
+        return executer(annee, reglages, extrait, **k)
 
-    return {a: une_annee(a, extracts, Path(lake), Path(out), run) for a in sorted(set(annees))}
+    return {a: une_annee(a, extracts, reglages.lake, reglages.out, run) for a in sorted(set(annees))}

@@ -34,9 +34,11 @@ ENFANT_SIMULATION = """
 import json, sys, time
 from pathlib import Path
 from flows.parametres_io import OVERLAY_ILLUSTRATIF
+from flows.reglages import Reglages
 from flows.simulate import simuler
 t = time.perf_counter()
-r = simuler(int(sys.argv[2]), Path(sys.argv[1]), Path(sys.argv[3]), sys.argv[4], overlay=OVERLAY_ILLUSTRATIF)
+reglages = Reglages(Path(sys.argv[1]), memoire=sys.argv[4])
+r = simuler(int(sys.argv[2]), reglages, Path(sys.argv[3]), overlay=OVERLAY_ILLUSTRATIF)
 print(json.dumps({"secondes": time.perf_counter() - t, **r}))
 """
 ENFANT_RUN = """
@@ -44,11 +46,12 @@ import json, sys, time
 from pathlib import Path
 from flows.annual_run import executer
 from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
+from flows.reglages import Reglages
 etapes = []
 t = time.perf_counter()
 lake, annee, out, memoire = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 p = charger_parametres(overlay=OVERLAY_ILLUSTRATIF)  # synthetic data: illustrative DIPA and CPTS values
-r = executer(annee, lake, out, parametres=p, memoire=memoire, journal=etapes.append)
+r = executer(annee, Reglages(lake, out, memoire, journal=etapes.append), parametres=p)
 print(json.dumps({"secondes": time.perf_counter() - t, "etapes": etapes, "total": r["total"]}))
 """
 

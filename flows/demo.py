@@ -17,56 +17,21 @@ from pathlib import Path
 
 import polars as pl
 from rich.console import Console
-from rich.table import Table
 
 from flows.annual_run import annual_run
-from flows.cli import afficher_publication, afficher_rapport, afficher_simulation, afficher_totaux
 from flows.generation import generer
 from flows.ingest import ingest_flow
 from flows.ledger import publier
 from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
+from flows.reglages import Reglages
+from flows.rendu import (
+    afficher_dispositifs_hors_forfaits,
+    afficher_publication,
+    afficher_rapport,
+    afficher_simulation,
+    afficher_totaux,
+)
 from flows.simulate import simuler
-
-
-def afficher_dispositifs_hors_forfaits(console: Console, dossier: Path) -> None:
-    """The DIPA regularisation (payments and recoveries) and a CPTS line per size tier, of a run folder."""
-    paiements = pl.read_parquet(dossier / "paiements.parquet")
-    dipa = paiements.filter(pl.col("dispositif") == "AIDE_PERTE_ACTIVITE_COVID")
-    if dipa.height:
-        t = Table(title="DIPA 2020 regularisation (aid − acompte), due " + str(dipa["echeance"][0]))
-        for col in ("", "lines", "sum (€)"):
-            t.add_column(col, justify="right")
-        for nom, f in (
-            ("to pay", pl.col("montant_centimes") > 0),
-            ("to recover", pl.col("montant_centimes") < 0),
-        ):
-            s = dipa.filter(f)["montant_centimes"]
-            t.add_row(nom, f"{s.len():,}", f"{s.sum() / 100:,.2f}")
-        t.add_row("net", f"{dipa.height:,}", f"{dipa['montant_centimes'].sum() / 100:,.2f}")
-        console.print(t)
-    j = pl.read_parquet(dossier / "justificatifs.parquet").filter(
-        (pl.col("dispositif") == "FINANCEMENT_CPTS") & pl.col("est_eligible")
-    )
-    if j.height:
-        detail = j["detail"].str.json_decode(
-            pl.Struct({"tranche": pl.Int64, "population": pl.Int64, "plafonne": pl.Boolean})
-        )
-        j = j.with_columns(detail.struct.unnest()).sort("tranche", "population")
-        t = Table(title="CPTS funding: a CPTS line per size tier; n and tier €: the tier's CPTS and total")
-        for col in ("tier", "CPTS", "population", "€", "n", "tier €", "capped"):
-            t.add_column(col, justify="right")
-        for (tranche,), g in j.group_by("tranche", maintain_order=True):
-            x = g.row(0, named=True)
-            t.add_row(
-                str(tranche),
-                x["beneficiaire_id"],
-                f"{x['population']:,}",
-                f"{x['montant_centimes'] / 100:,.2f}",
-                str(g.height),
-                f"{g['montant_centimes'].sum() / 100:,.2f}",
-                str(int(g["plafonne"].sum())),
-            )
-        console.print(t)
 
 
 def main() -> None:
@@ -125,7 +90,8 @@ def main() -> None:
     reforme = Path(__file__).resolve().parents[1] / "data" / "reforms" / "seed004_revalorisation_fmt"
     if 2024 in annees:
         console.print(f"[bold]4. Seed 004 reform simulated on 2024[/] ({reforme.name}; no payment file)")
-        afficher_simulation(simuler(2024, lake, reforme, memoire="2GB", overlay=OVERLAY_ILLUSTRATIF))
+        reglages = Reglages(lake, runs, memoire="2GB")
+        afficher_simulation(simuler(2024, reglages, reforme, overlay=OVERLAY_ILLUSTRATIF))
     recouvrement = (
         pl.read_parquet(Path(r["dossier"]) / "paiements.parquet")
         .filter((pl.col("nature_versement") == "SOLDE") & (pl.col("montant_centimes") < 0))

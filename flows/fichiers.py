@@ -1,4 +1,5 @@
-"""Durable, atomic writes of output folders, and the crash points used by the fault-injection tests.
+"""Files: durable, atomic writes of output folders, hashes, the extract's files, and the crash points used by
+the fault-injection tests.
 
 A folder is written under a temporary name, every file and the folder itself are fsynced, then it is renamed
 to its final name and its parent fsynced: after a crash, the final name holds the whole folder or does not
@@ -7,6 +8,7 @@ exist.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 from pathlib import Path
@@ -52,3 +54,21 @@ def publier_dossier(tmp: Path, cible: Path) -> Path:
     os.rename(tmp, cible)
     fsync(cible.parent)
     return cible
+
+
+def sha256_fichier(f: Path) -> str:
+    with Path(f).open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def fichier_table(extract: Path, table: str) -> Path | None:
+    """The file of ``table`` in an extract folder: Parquet, gzip CSV or CSV (inputs.md)."""
+    for suffixe in (".parquet", ".csv.gz", ".csv"):
+        f = Path(extract) / f"{table}{suffixe}"
+        if f.exists():
+            return f
+    return None
+
+
+def lignes_parquet(f: Path) -> int:
+    return pl.scan_parquet(f).select(pl.len()).collect().item()

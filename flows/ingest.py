@@ -9,7 +9,6 @@ quarantine under ``.echecs/`` and leaves the published year untouched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,9 +24,11 @@ import polars as pl
 import pyarrow.parquet as pq
 from prefect import flow, get_run_logger
 
+from flows.fichiers import fichier_table, sha256_fichier
 from flows.parametres_io import charger_parametres
 from schemas.sources import TABLES, Table
 from transforms.parametres import JeuParametres
+from transforms.registre import en_vigueur
 from transforms.validation import Contexte, colonnes_patient, schema_du_jour, traiter_lot
 from transforms.validation_polars import compilable, defectueuses, plan, valides, verificateur
 
@@ -62,19 +63,6 @@ class RapportTable:
         default_factory=list
     )  # (colonne, controle, nombre, premieres_lignes, exemples)
     absente: bool = False
-
-
-def fichier_table(extract: Path, table: str) -> Path | None:
-    for suffixe in (".parquet", ".csv.gz", ".csv"):
-        f = extract / f"{table}{suffixe}"
-        if f.exists():
-            return f
-    return None
-
-
-def sha256_fichier(f: Path) -> str:
-    with f.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _codes() -> tuple[dict, list[int]]:
@@ -486,7 +474,7 @@ def ingerer(
             table = TABLES[nom]
             f = fichier_table(extract, nom)
             if f is None:
-                besoins = [d for d in table.requise_si if _en_vigueur(p, d, annee)]
+                besoins = [d for d in table.requise_si if en_vigueur(d, p, annee)]
                 if table.requise or besoins:
                     pour = f" (needed by {', '.join(besoins)})" if besoins else ""
                     raise ErreurIngest(
@@ -526,11 +514,22 @@ def ingerer(
         con.close()
 
 
-def _en_vigueur(p: JeuParametres, dispositif: str, annee: int) -> bool:
-    try:
-        return bool(p.a(dispositif, "en_vigueur", date(annee, 1, 1)))
-    except LookupError:
-        return True  # a dispositif with no in-force flag is needed every year it has parameters
+def deja_ingere(extract: Path, annee: int, lake: Path, p: JeuParametres) -> bool:
+    """Whether the lake's year N comes from these very files (sha256) under the same quarantine threshold:
+    then a run given the same extract again (after a crash, say) goes on without ingesting it again."""
+    f = Path(lake) / f"annee={annee}" / "ingest.json"
+    if not f.exists():
+        return False
+    rapport = json.loads(f.read_text(encoding="utf-8"))
+    if rapport.get("seuil_quarantaine") != float(p.a("controles", "seuil_quarantaine", date(annee, 1, 1))):
+        return False
+    for nom in TABLES:
+        fichier, t = fichier_table(extract, nom), rapport["tables"].get(nom, {"absente": True})
+        if (fichier is None) != bool(t.get("absente")):
+            return False
+        if fichier is not None and (fichier.name != t["fichier"] or sha256_fichier(fichier) != t["sha256"]):
+            return False
+    return True
 
 
 @flow(name="ingest", log_prints=False)

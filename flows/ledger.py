@@ -5,7 +5,7 @@ exclusive lock on the ledger:
 
 1. reads the run's payment file and checks it against its manifest (sha256, pandera);
 2. finishes any publication the ledger holds but whose folder is missing (a crash after step 4);
-3. compares the run's lines with the ledger's cumulative amounts of N (``transforms.ledger.comparer``);
+3. compares the run's lines with the ledger's cumulative amounts of N (``transforms.ledger.a_publier``);
 4. appends the publication, its lines and its movements to the ledger in **one transaction**, with the
    fingerprint of its content chained to the previous publication's;
 5. writes the publication folder **from the ledger** (temporary name, fsync, rename).
@@ -29,11 +29,11 @@ import duckdb
 import polars as pl
 from filelock import FileLock, Timeout
 
-from flows.fichiers import ecrire_csv, panne, publier_dossier
-from flows.ingest import sha256_fichier
+from flows.fichiers import ecrire_csv, panne, publier_dossier, sha256_fichier
 from schemas.sorties import schema_publication
-from transforms.ledger import COLONNES_CUMULS, COLONNES_MOUVEMENTS, bilan, comparer
+from transforms.ledger import COLONNES_CUMULS, COLONNES_MOUVEMENTS, a_publier, bilan, echeance_par_defaut
 from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
+from transforms.registre import dispositifs
 
 SQL = Path(__file__).parent / "sql" / "ledger"
 
@@ -44,11 +44,6 @@ class ErreurPublication(Exception):
 
 def _sql(nom: str) -> str:
     return (SQL / f"{nom}.sql").read_text(encoding="utf-8")
-
-
-def echeance_par_defaut(aujourd_hui: date) -> date:
-    """Regularisations fall due on the first day of the month after the publication."""
-    return date(aujourd_hui.year + aujourd_hui.month // 12, aujourd_hui.month % 12 + 1, 1)
 
 
 def _empreinte(df: pl.DataFrame, cle: str) -> str:
@@ -291,9 +286,9 @@ def publier(
                     log(f"publication {nom_publication(p)} is in the ledger but not on disk: writing it now")
                     materialiser(reg, p, dossier)
                     repris = p
-            schema_publication(annee).validate(lignes_run, lazy=True)
-            lignes, mouvements = comparer(lignes_run, reg.cumuls(annee), echeance)
-            schema_publication(annee).validate(lignes, lazy=True)
+            schema_publication(annee, dispositifs()).validate(lignes_run, lazy=True)
+            lignes, mouvements = a_publier(lignes_run, reg.cumuls(annee), echeance)
+            schema_publication(annee, dispositifs()).validate(lignes, lazy=True)
             dernier = reg.publications()[-1] if repris else None
             if repris and dernier == repris and repris["annee_reference"] == annee and mouvements.is_empty():
                 # an interrupted publication of N, finished above, already holds everything this run pays

@@ -22,6 +22,7 @@ DOSSIER_PARAMETRES = Path(__file__).resolve().parent.parent / "data" / "paramete
 # values the public texts do not give (DIPA fixed-charge rates, CPTS mission amounts), invented for the demo,
 # the tests and the benchmark on synthetic data; labelled ILLUSTRATIVE in each file and in every manifest
 OVERLAY_ILLUSTRATIF = DOSSIER_PARAMETRES.parent / "overlays" / "illustratif"
+TEXTES = DOSSIER_PARAMETRES.parent / "textes.yaml"  # the legal texts parameters cite by key
 
 
 def _lire(fichier: Path) -> dict:
@@ -49,6 +50,7 @@ def charger_parametres(
     parametres: dict = {}
     fichiers: dict[str, str] = {}
     avertissements: dict[str, str] = {}
+    textes = _lire(TEXTES) if TEXTES.exists() else {}
     sources = [("", dossier)] + [
         ("overlay/" if i == 0 else f"overlay{i + 1}/", o) for i, o in enumerate(overlays(overlay))
     ]
@@ -61,7 +63,7 @@ def charger_parametres(
             if isinstance(contenu, dict) and contenu.get("avertissement"):
                 avertissements[prefixe + f.name] = " ".join(str(contenu["avertissement"]).split())
             parametres.setdefault(f.stem, {}).update(
-                parametres_depuis_dict(f.stem, contenu, origine=prefixe + f.name)
+                parametres_depuis_dict(f.stem, contenu, origine=prefixe + f.name, textes=textes)
             )
     empreinte = hashlib.sha256(json.dumps(fichiers, sort_keys=True).encode()).hexdigest()
     return JeuParametres(

@@ -16,6 +16,7 @@ from prefect import flow
 from prefect.schedules import Cron
 
 from flows.annual_run import annual_run
+from flows.reglages import MEMOIRE_PAR_DEFAUT
 
 CRON_PAR_DEFAUT = "0 6 1 3 *"
 FUSEAU = "Europe/Paris"
@@ -29,7 +30,7 @@ def annual_run_planifie(
     out: str,
     ledger: str,
     publications: str,
-    memoire: str = "8GB",
+    memoire: str = MEMOIRE_PAR_DEFAUT,
     overlay: list[str] | None = None,
 ) -> dict:
     """Year N = last year: ingest ``<extracts>/<N>``, run and publish it through the ledger (``overlay``:

@@ -1,7 +1,7 @@
 """pandera models of the outputs (outputs.md): the payment file and the justifications.
 
-``schema_paiements`` adds what depends on the run: the allowed amounts of each dispositif for year N (read
-from the parameters by the caller) and the year of payment.
+The run-level schemas add what depends on the run: the dispositifs of the registry (transforms/registre.py,
+passed by the caller), the allowed amounts of each for year N (read from the parameters) and the year.
 """
 
 from __future__ import annotations
@@ -9,16 +9,6 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-DISPOSITIFS = [
-    "FORFAIT_AME",
-    "FORFAIT_IPA",
-    "FORFAIT_SAS",
-    "FORFAIT_MSU",
-    "AIDE_ASSISTANT_MEDICAL",
-    "FORFAIT_MEDECIN_TRAITANT",
-    "AIDE_PERTE_ACTIVITE_COVID",
-    "FINANCEMENT_CPTS",
-]
 NATURES = ["FORFAIT", "ECHEANCE", "ACOMPTE", "SOLDE", "REGULARISATION"]
 NATURES_SIGNEES = ["SOLDE", "REGULARISATION"]  # may be negative (recovery)
 CLE_METIER = [  # business key of a payment line (outputs.md), unique in a payment file
@@ -40,7 +30,9 @@ class Paiements(pa.DataFrameModel):
     )
     annee_reference: pl.Int64 = pa.Field(description="N")
     annee_versement: pl.Int64 = pa.Field(description="N+1")
-    dispositif: pl.String = pa.Field(isin=DISPOSITIFS, description="Dispositif")
+    dispositif: pl.String = pa.Field(
+        str_matches=r"^[A-Z][A-Z_]*$", description="Dispositif (one of the registry's: checked per run)"
+    )
     beneficiaire_type: pl.String = pa.Field(isin=["PS", "CPTS"], description="PS (doctor) or CPTS")
     beneficiaire_id: pl.String = pa.Field(str_length={"min_value": 1}, description="STA_PFS_NUM or CPTS id")
     nature_versement: pl.String = pa.Field(isin=NATURES, description="Nature of the installment")
@@ -70,11 +62,23 @@ class Paiements(pa.DataFrameModel):
         )
 
 
-def schema_paiements(montants_permis: dict[str, list[int]], annee: int) -> pa.DataFrameSchema:
-    """The payment model plus the run's checks: the year N and, for dispositifs with a closed list of
-    amounts (FORFAIT lines of the yearly forfaits), the amounts the parameters allow for N."""
+def _dispositif_connu(dispositifs: list[str]) -> pa.Check:
+    return pa.Check(
+        lambda d, connus=tuple(dispositifs): d.lazyframe.select(pl.col("dispositif").is_in(list(connus))),
+        name="dispositif_du_registre",
+        error=f"dispositif ∈ {sorted(dispositifs)}",
+    )
+
+
+def schema_paiements(
+    montants_permis: dict[str, list[int]], dispositifs: list[str], annee: int
+) -> pa.DataFrameSchema:
+    """The payment model plus the run's checks: the dispositifs of the registry, the year N and, for
+    dispositifs with a closed list of amounts (FORFAIT lines of the yearly forfaits), the amounts the
+    parameters allow for N."""
     schema = Paiements.to_schema()
     checks = list(schema.checks)
+    checks.append(_dispositif_connu(dispositifs))
     checks.append(
         pa.Check(
             lambda d: d.lazyframe.select(pl.col("annee_reference") == annee),
@@ -102,7 +106,7 @@ class Justificatifs(pa.DataFrameModel):
     per contract (``reference_contrat`` set) explaining each of its installments."""
 
     annee_reference: pl.Int64 = pa.Field(description="N")
-    dispositif: pl.String = pa.Field(isin=DISPOSITIFS, description="Dispositif")
+    dispositif: pl.String = pa.Field(str_matches=r"^[A-Z][A-Z_]*$", description="Dispositif")
     beneficiaire_type: pl.String = pa.Field(isin=["PS", "CPTS"], description="PS or CPTS")
     beneficiaire_id: pl.String = pa.Field(description="STA_PFS_NUM or CPTS id")
     en_vigueur: pl.Boolean = pa.Field(description="The rule exists for year N")
@@ -132,7 +136,19 @@ class Justificatifs(pa.DataFrameModel):
         )
 
 
-def schema_publication(annee: int) -> pa.DataFrameSchema:
+def schema_justificatifs(dispositifs: list[str]) -> pa.DataFrameSchema:
+    """The justification model plus the dispositifs of the registry."""
+    schema = Justificatifs.to_schema()
+    return pa.DataFrameSchema(
+        columns=schema.columns,
+        checks=[*schema.checks, _dispositif_connu(dispositifs)],
+        strict=schema.strict,
+        unique=schema.unique,
+        name=schema.name,
+    )
+
+
+def schema_publication(annee: int, dispositifs: list[str]) -> pa.DataFrameSchema:
     """A publication (ledger section of outputs.md): the payment model, except that a ``REGULARISATION``
     emitted by a publication falls due when the publication is paid (``annee_versement`` = its due date's
     year), which for a backfill is later than N+1. Every other line keeps ``annee_versement`` = N+1."""
@@ -154,6 +170,7 @@ def schema_publication(annee: int) -> pa.DataFrameSchema:
             lambda d: d.lazyframe.select(pl.col("annee_reference") == annee),
             error=f"annee_reference = {annee}",
         ),
+        _dispositif_connu(dispositifs),
     ]
     return pa.DataFrameSchema(
         columns=schema.columns, checks=checks, strict=schema.strict, unique=schema.unique, name="Publication"

@@ -46,7 +46,12 @@ COLONNES_CUMULS = {
 }
 
 
-def comparer(run: pl.DataFrame, cumuls: pl.DataFrame, echeance: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+def echeance_par_defaut(aujourd_hui: date) -> date:
+    """Regularisations fall due on the first day of the month after the publication (README, Decisions)."""
+    return date(aujourd_hui.year + aujourd_hui.month // 12, aujourd_hui.month % 12 + 1, 1)
+
+
+def a_publier(run: pl.DataFrame, cumuls: pl.DataFrame, echeance: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(lines to publish, movements) for a run's lines of year N against the ledger's cumulative amounts of N.
 
     ``run`` has the payment columns (outputs.md); ``cumuls`` one row per key the ledger knows for N
@@ -99,7 +104,7 @@ def comparer(run: pl.DataFrame, cumuls: pl.DataFrame, echeance: date) -> tuple[p
 
 
 def cumuls_de(mouvements: pl.DataFrame) -> pl.DataFrame:
-    """The cumulative amount of every key from its movements (what ``comparer`` reads from the ledger)."""
+    """The cumulative amount of every key from its movements (what ``a_publier`` reads from the ledger)."""
     return (
         mouvements.group_by("cle_id")
         .agg(
@@ -134,4 +139,4 @@ def ecarts_runs(ancien: pl.DataFrame | None, nouveau: pl.DataFrame) -> dict:
     else:
         cumuls = cumuls_de(ancien.rename({"id_ligne": "cle_id"}))
     echeance = date(int(nouveau["annee_versement"].max() or 1), 1, 1)  # no line is published: any date
-    return bilan(*comparer(nouveau, cumuls, echeance))
+    return bilan(*a_publier(nouveau, cumuls, echeance))

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from transforms.parametres import JeuParametres
+from transforms.registre import en_vigueur
 
 DOSSIER_SQL = Path(__file__).resolve().parent / "sql"
 MODELES = (
@@ -26,9 +27,9 @@ MODELES = (
     "int_msu",
     "activite_medecins",
     "percentiles",
-    "int_contrats_aam",
+    "int_contrats_assistant_medical",
     "int_categories_mt",
-    "int_dipa",
+    "int_aide_perte_activite_covid",
     "int_cpts",
 )
 TABLES_LUES = (
@@ -60,10 +61,10 @@ def variables(p: JeuParametres, annee: int) -> dict[str, object]:
 
     percentiles = [int(x) for x in c("percentiles")]
     versement = date(annee + 1, 1, 1)  # the forfait médecin traitant's grid is the payment year's
-    fmt = p.parametre("forfait_medecin_traitant", "grille_centimes")
-    grille = fmt.a(versement) if fmt.valeurs[0].debut <= versement else {}
+    fmt = en_vigueur("forfait_medecin_traitant", p, annee)
+    grille = p.a("forfait_medecin_traitant", "grille_centimes", versement) if fmt else {}
     ages = p.a("forfait_medecin_traitant", "bornes_age", versement) if grille else {}
-    dipa = bool(p.a("aide_perte_activite_covid", "en_vigueur", d))
+    dipa = en_vigueur("aide_perte_activite_covid", p, annee)
     periode = p.a("aide_perte_activite_covid", "periode", date(annee, 12, 31)) if dipa else None
 
     def jour(an: int, mm_jj: str | None) -> date:
@@ -106,7 +107,7 @@ def variables(p: JeuParametres, annee: int) -> dict[str, object]:
                 else []
             )
         ],
-        "cpts": bool(p.a("financement_cpts", "en_vigueur", d)),
+        "cpts": en_vigueur("financement_cpts", p, annee),
     }
 
 

@@ -27,6 +27,20 @@ COLONNES_PAIEMENTS = {
 }
 
 
+COLONNES_JUSTIFICATIFS = {
+    "annee_reference": pl.Int64,
+    "dispositif": pl.String,
+    "beneficiaire_type": pl.String,
+    "beneficiaire_id": pl.String,
+    "en_vigueur": pl.Boolean,
+    "est_eligible": pl.Boolean,
+    "montant_centimes": pl.Int64,
+    "criteres_non_remplis": pl.List(pl.String),
+    "detail": pl.String,
+    "reference_contrat": pl.String,
+}
+
+
 def id_ligne(cle: tuple) -> str:
     """Deterministic id of a business key: SHA-256 of its fields, '|'-joined (None → empty)."""
     texte = "|".join("" if v is None else (v.isoformat() if isinstance(v, date) else str(v)) for v in cle)
@@ -38,11 +52,11 @@ def avec_ids(lignes: pl.DataFrame) -> pl.DataFrame:
     return lignes.with_columns(pl.Series("id_ligne", ids, pl.String)).select(list(COLONNES_PAIEMENTS))
 
 
-def lignes_ps(
+def lignes_de_paiement(
     lignes: pl.DataFrame, annee: int, dispositif: str, beneficiaire_type: str = "PS", id_col: str = "ps"
 ) -> pl.DataFrame:
-    """Payment lines of doctors (``ps``; or of other beneficiaries, such as a CPTS, named by ``id_col``) for
-    year N, paid in N+1, from rows carrying the beneficiary, ``nature_versement``, ``echeance``,
+    """The payment lines (outputs.md) of year N, paid in N+1, from a rule's rows to pay: the beneficiary
+    (``id_col``: ``ps`` for a doctor, ``cpts_id`` for a CPTS), ``nature_versement``, ``echeance``,
     ``montant_centimes`` and, for contracts, ``reference_contrat``."""
     sans_contrat = pl.lit(None, pl.String).alias("reference_contrat")
     return avec_ids(
@@ -57,16 +71,6 @@ def lignes_ps(
             pl.col("montant_centimes").cast(pl.Int64),
             "reference_contrat" if "reference_contrat" in lignes.columns else sans_contrat,
         )
-    )
-
-
-def lignes_forfait(resultat: pl.DataFrame, annee: int, dispositif: str, echeance: date) -> pl.DataFrame:
-    """One FORFAIT line per eligible doctor with an amount, due on ``echeance`` (in N+1)."""
-    payes = resultat.filter(pl.col("est_eligible") & (pl.col("montant_centimes") > 0))
-    return lignes_ps(
-        payes.with_columns(pl.lit("FORFAIT").alias("nature_versement"), pl.lit(echeance).alias("echeance")),
-        annee,
-        dispositif,
     )
 
 

@@ -1,8 +1,10 @@
-"""Dated parameters: every legal figure, keyed by the date it takes effect, with its source.
+"""Dated parameters: every legal figure, keyed by the date it takes effect, with its sources.
 
 Pure logic only: the YAML files are read by ``flows.parametres_io``. A value is looked up at a date; asking
 before the first date of a parameter is an error (never a silent zero), as is asking for a parameter that no
-file defines (for instance a value the user must supply through an overlay).
+file defines (for instance a value the user must supply through an overlay). Each dated value carries its
+``source`` (the seed text or rules.md passage it was read from) and, where one is public, the legal
+``references`` it comes from (title, article, date, JORF or ameli page).
 """
 
 from __future__ import annotations
@@ -18,10 +20,23 @@ class ParametreError(LookupError):
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A public legal text a value comes from (data/textes.yaml), and the article when known."""
+
+    texte: str  # its key in data/textes.yaml
+    titre: str
+    date: date | None = None
+    publication: str | None = None  # the arrêté and JORF of its publication
+    lien: str | None = None
+    article: str | None = None
+
+
+@dataclass(frozen=True)
 class ValeurDatee:
     debut: date
     valeur: Any
     source: str
+    references: tuple[Reference, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,8 +55,8 @@ class Parametre:
         if debuts != sorted(debuts) or len(set(debuts)) != len(debuts):
             raise ParametreError(f"{self.dispositif}.{self.nom}: dates must be increasing and distinct")
 
-    def en_vigueur(self, d: date) -> ValeurDatee:
-        """The dated value in force at ``d`` (the last one starting on or before ``d``)."""
+    def valeur_datee(self, d: date) -> ValeurDatee:
+        """The dated value that applies at ``d`` (the last one starting on or before ``d``)."""
         i = bisect.bisect_right([v.debut for v in self.valeurs], d)
         if i == 0:
             raise ParametreError(
@@ -51,7 +66,12 @@ class Parametre:
         return self.valeurs[i - 1]
 
     def a(self, d: date) -> Any:
-        return self.en_vigueur(d).valeur
+        return self.valeur_datee(d).valeur
+
+    def existe_au(self, d: date) -> bool:
+        """Whether the parameter has a value at ``d``: on or after its first date, and not ended by a null
+        value (how a parameter file says that a dispositif stops, e.g. the DIPA after 2020)."""
+        return self.valeurs[0].debut <= d and self.a(d) is not None
 
 
 @dataclass(frozen=True)
@@ -82,11 +102,14 @@ class JeuParametres:
         return self.parametre(dispositif, nom).a(d)
 
     def source(self, dispositif: str, nom: str, d: date) -> str:
-        return self.parametre(dispositif, nom).en_vigueur(d).source
+        return self.parametre(dispositif, nom).valeur_datee(d).source
 
 
-def parametres_depuis_dict(dispositif: str, contenu: dict, origine: str) -> dict[str, Parametre]:
-    """Build the parameters of one file from its parsed YAML mapping; every value must carry a source."""
+def parametres_depuis_dict(
+    dispositif: str, contenu: dict, origine: str, textes: dict | None = None
+) -> dict[str, Parametre]:
+    """Build the parameters of one file from its parsed YAML mapping; every value must carry a source, and
+    its legal ``references`` name texts of ``textes`` (data/textes.yaml) by key."""
     if not isinstance(contenu, dict) or not isinstance(contenu.get("parametres"), dict):
         raise ParametreError(f"{origine}: expected a mapping with a 'parametres' key")
     out: dict[str, Parametre] = {}
@@ -102,7 +125,9 @@ def parametres_depuis_dict(dispositif: str, contenu: dict, origine: str) -> dict
             source = v.get("source")
             if not isinstance(source, str) or not source.strip():
                 raise ParametreError(f"{origine}: {nom} at {debut}: every value needs a non-empty source")
-            valeurs.append(ValeurDatee(debut=debut, valeur=v["valeur"], source=source))
+            ou = f"{origine}: {nom} at {debut}"
+            references = tuple(_reference(r, textes or {}, ou) for r in v.get("references") or [])
+            valeurs.append(ValeurDatee(debut=debut, valeur=v["valeur"], source=source, references=references))
         valeurs.sort(key=lambda x: x.debut)
         out[nom] = Parametre(
             dispositif=dispositif,
@@ -113,3 +138,16 @@ def parametres_depuis_dict(dispositif: str, contenu: dict, origine: str) -> dict
             origine=origine,
         )
     return out
+
+
+def _reference(r: Any, textes: dict, ou: str) -> Reference:
+    """``key`` or ``{texte: key, article: ...}``, the key naming a text of data/textes.yaml."""
+    cle, article = (r, None) if isinstance(r, str) else (r.get("texte"), r.get("article"))
+    if not isinstance(r, (str, dict)) or (isinstance(r, dict) and set(r) - {"texte", "article"}):
+        raise ParametreError(f"{ou}: a reference is a text's key or {{texte: key, article: ...}}, got {r!r}")
+    if cle not in textes:
+        raise ParametreError(
+            f"{ou}: reference '{cle}' is not a text of data/textes.yaml ({', '.join(textes)})"
+        )
+    t = textes[cle]
+    return Reference(cle, t["titre"], t.get("date"), t.get("publication"), t.get("lien"), article)

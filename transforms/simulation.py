@@ -33,7 +33,7 @@ def _stats(montants: pl.Series) -> dict:
     }
 
 
-def comparer(base: pl.DataFrame, reforme: pl.DataFrame) -> list[dict]:
+def comparer_scenarios(base: pl.DataFrame, reforme: pl.DataFrame) -> list[dict]:
     """Per dispositif: cost, beneficiaries, mean and deciles per beneficiary, winners and losers."""
     cle = ["dispositif", "beneficiaire_type", "beneficiaire_id"]
     b, r = _par_beneficiaire(base), _par_beneficiaire(reforme)

@@ -8,9 +8,9 @@ H = honoraires sans dépassement du 16 mars au 30 mai (inclus) de chaque année 
 de la profession / spécialité et du secteur, majoré de 5 points si l'installation date de moins de 2 ans
 avant le 16/03/2020. Le paiement de 2021 porte une ligne REGULARISATION = aide − acompte versé (négative =
 récupération).
-Paramètres : data/parameters/aide_perte_activite_covid.yaml (en_vigueur, periode, taux_charges_fixes,
-majoration_installation_recente, prs_nat_rgt_autres_professions, echeance_regularisation) ; les taux inconnus
-des sources publiques viennent d'un overlay de l'utilisateur.
+Paramètres : data/parameters/aide_perte_activite_covid.yaml (periode, dont les dates bornent l'aide à
+N = 2020 ; taux_charges_fixes, majoration_installation_recente, prs_nat_rgt_autres_professions,
+echeance_regularisation) ; les taux inconnus des sources publiques viennent d'un overlay de l'utilisateur.
 Non modélisé / choix :
 - population : les professionnels (STA_PFS_NUM) ayant une déclaration ; plusieurs déclarations de cabinets
   d'un même professionnel sont additionnées. Sans déclaration, rien n'est évalué.
@@ -34,7 +34,7 @@ from datetime import date
 import polars as pl
 
 from transforms.parametres import JeuParametres, ParametreError
-from transforms.rules.commun import arrondi, en_vigueur, fraction, pas_en_vigueur
+from transforms.rules.commun import arrondi, fraction
 
 DISPOSITIF = "AIDE_PERTE_ACTIVITE_COVID"
 PARAM = "aide_perte_activite_covid"
@@ -91,13 +91,12 @@ def _taux(dipa: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
     )
 
 
-def aide_perte_activite_covid(dipa: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
-    """One row per declaring professional (``int_dipa``) → criteria, aid (``montant_centimes``) and
-    ``regularisation_centimes`` = aid − acompte. No row when the aid is not in force for N."""
-    if not en_vigueur(p, PARAM, annee):  # nobody is evaluated: declarations are read for 2020 only
-        return pas_en_vigueur(dipa.head(0), DISPOSITIF, annee).with_columns(
-            pl.lit(0, pl.Int64).alias("regularisation_centimes")
-        )
+def aide_perte_activite_covid(
+    int_aide_perte_activite_covid: pl.DataFrame, p: JeuParametres, annee: int
+) -> pl.DataFrame:
+    """One row per declaring professional (``int_aide_perte_activite_covid``) → criteria, aid
+    (``montant_centimes``) and ``regularisation_centimes`` = aid − acompte."""
+    dipa = int_aide_perte_activite_covid
     d = date(annee, 12, 31)
     maj = p.a(PARAM, "majoration_installation_recente", d)
     ref = maj["date"] if isinstance(maj["date"], date) else date.fromisoformat(str(maj["date"]))
@@ -186,9 +185,7 @@ def aide_perte_activite_covid(dipa: pl.DataFrame, p: JeuParametres, annee: int) 
 def lignes_regularisation(resultat: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
     """One REGULARISATION line per professional whose aid differs from his acompte, due on the parameter's
     date (30 June 2021 by default)."""
-    echeance = (
-        p.a(PARAM, "echeance_regularisation", date(annee, 12, 31)) if en_vigueur(p, PARAM, annee) else None
-    )
+    echeance = p.a(PARAM, "echeance_regularisation", date(annee, 12, 31))
     return resultat.filter(pl.col("regularisation_centimes") != 0).select(
         "ps",
         pl.lit("REGULARISATION").alias("nature_versement"),

@@ -1,9 +1,10 @@
-"""What every yearly forfait shares: the frame of results, the in-force check, the due date.
+"""What every rule shares: the frame of results, the yearly forfaits' due date and lines, exact arithmetic.
 
-A rule takes ``activite_medecins`` (one row per doctor of year N, transforms/sql/activite_medecins.sql) and
-returns one row per doctor evaluated: the measured values it read, one ``critere_*`` boolean per condition of
-its text, ``est_eligible`` and ``montant_centimes``. The justification and the payment lines are built from
-that frame (transforms/paiements.py).
+A rule takes the models it declares in the registry (transforms/registre.py), e.g. ``activite_medecins`` (one
+row per doctor of year N, transforms/sql/marts/activite_medecins.sql), and returns one row per beneficiary
+evaluated: the measured values it read, one ``critere_*`` boolean per condition of its text,
+``est_eligible`` and ``montant_centimes``. The registry turns that frame into justifications and payment
+lines (transforms/paiements.py); a rule is only ever asked for a year in which it is in force.
 """
 
 from __future__ import annotations
@@ -16,20 +17,15 @@ import polars as pl
 from transforms.parametres import JeuParametres
 
 
-def en_vigueur(p: JeuParametres, dispositif: str, annee: int) -> bool:
-    """The rule exists for year N when its ``en_vigueur`` flag holds on 1 January N."""
-    return bool(p.a(dispositif, "en_vigueur", date(annee, 1, 1)))
-
-
 def echeance_forfaits_annuels(p: JeuParametres, annee: int) -> date:
     """Due date in N+1 of the yearly forfaits (§2–5) and of the CPTS funding (§9): the payment calendar."""
     mm, jj = (int(x) for x in str(p.a("commun", "echeance_forfaits_annuels", date(annee, 1, 1))).split("-"))
     return date(annee + 1, mm, jj)
 
 
-def pas_en_vigueur(activite: pl.DataFrame, dispositif: str, annee: int, id_col: str = "ps") -> pl.DataFrame:
+def hors_vigueur(population: pl.DataFrame, dispositif: str, annee: int, id_col: str = "ps") -> pl.DataFrame:
     """Every beneficiary, with the one reason the rule gives nothing: it does not exist for year N."""
-    return activite.select(
+    return population.select(
         id_col,
         pl.lit(annee).alias("annee_reference"),
         pl.lit(dispositif).alias("dispositif"),
@@ -54,6 +50,18 @@ def resultat(
         pl.when(eligible).then(montant).otherwise(0).cast(pl.Int64).alias("montant_centimes"),
         *mesures,
         *criteres,
+    )
+
+
+def lignes_forfait_annuel(resultat: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
+    """One FORFAIT row per eligible beneficiary with an amount, due on the yearly forfaits' date of N+1.
+
+    The beneficiary is the result's first column (``ps`` for a doctor, ``cpts_id`` for a CPTS)."""
+    return resultat.filter(pl.col("est_eligible") & (pl.col("montant_centimes") > 0)).select(
+        resultat.columns[0],
+        pl.lit("FORFAIT").alias("nature_versement"),
+        pl.lit(echeance_forfaits_annuels(p, annee)).alias("echeance"),
+        "montant_centimes",
     )
 
 

@@ -7,10 +7,10 @@ interprofessionnel de juin 2019 et son avenant 2 ; rules.md §9) : le bénéfici
 tranche, relevée par l'avenant 2 à compter du 31/03/2022, au prorata des jours de N où le contrat court ; pour
 chaque mission commencée, une part fixe au prorata des jours de N après son début et une part variable =
 montant × taux d'atteinte ; le tout plafonné par an selon la tranche.
-Paramètres : data/parameters/financement_cpts.yaml (en_vigueur, population_min_tranche,
-fonctionnement_centimes, plafond_annuel_centimes) ; ``missions_centimes`` (parts fixe et variable par mission
-et tranche), introuvable dans les sources publiques, est fourni par l'utilisateur dans un overlay : son
-absence est une erreur dès qu'une mission court en N.
+Paramètres : data/parameters/financement_cpts.yaml (population_min_tranche, fonctionnement_centimes, dont
+la première date est celle du financement, plafond_annuel_centimes) ; ``missions_centimes`` (parts fixe et
+variable par mission et tranche), introuvable dans les sources publiques, est fourni par l'utilisateur dans un
+overlay : son absence est une erreur dès qu'une mission court en N.
 Non modélisé / choix :
 - tranche : 1 sous 40 000 habitants, 2 de 40 000 à 80 000 inclus, 3 au-delà jusqu'à 175 000 inclus, 4 au-delà.
 - l'année où un montant change (avenant 2 en 2022), la dotation est calculée par segments de jours, chaque
@@ -31,14 +31,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from transforms.parametres import JeuParametres, ParametreError
-from transforms.rules.commun import (
-    arrondi,
-    echeance_forfaits_annuels,
-    en_vigueur,
-    fraction,
-    pas_en_vigueur,
-    resultat,
-)
+from transforms.rules.commun import arrondi, fraction, resultat
 
 DISPOSITIF = "FINANCEMENT_CPTS"
 PARAM = "financement_cpts"
@@ -123,14 +116,13 @@ def _montants_missions(missions: pl.DataFrame, p: JeuParametres, annee: int) -> 
     return pl.DataFrame(lignes, schema=SCHEMA_MONTANTS)
 
 
-def financement_cpts(cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
+def financement_cpts(int_cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
     """``int_cpts`` (one row per mission of a CPTS contract, or per contract without mission) → one row per
     CPTS contract signed by 31/12/N: tier, days, grant, missions, cap, ``montant_centimes``."""
+    cpts = int_cpts
     contrats = (
         cpts.select("cpts_id", "date_signature", "date_fin", "population").unique("cpts_id").sort("cpts_id")
     )
-    if not en_vigueur(p, PARAM, annee):
-        return pas_en_vigueur(contrats, DISPOSITIF, annee, "cpts_id")
     debut_n, fin_n = date(annee, 1, 1), date(annee, 12, 31)
     jours_n = (fin_n - debut_n).days + 1
     d = fin_n
@@ -220,13 +212,3 @@ def financement_cpts(cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.Dat
     ]
     montant = pl.min_horizontal("total_avant_plafond", "plafond_annuel")
     return resultat(df, DISPOSITIF, annee, mesures, montant, id_col="cpts_id").sort("cpts_id")
-
-
-def lignes_cpts(cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
-    """One FORFAIT line per CPTS with an amount, due on the yearly forfaits' date of N+1."""
-    return cpts.filter(pl.col("est_eligible") & (pl.col("montant_centimes") > 0)).select(
-        "cpts_id",
-        pl.lit("FORFAIT").alias("nature_versement"),
-        pl.lit(echeance_forfaits_annuels(p, annee)).alias("echeance"),
-        "montant_centimes",
-    )

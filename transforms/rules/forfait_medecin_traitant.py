@@ -34,9 +34,8 @@ from fractions import Fraction
 
 import polars as pl
 
-from transforms.paiements import lignes_ps
 from transforms.parametres import JeuParametres
-from transforms.rules.commun import arrondi, fraction, pas_en_vigueur, resultat
+from transforms.rules.commun import arrondi, fraction, resultat
 
 DISPOSITIF = "FORFAIT_MEDECIN_TRAITANT"
 REGLE = "forfait_medecin_traitant"
@@ -55,11 +54,6 @@ def _versement(annee: int) -> date:
     return date(annee + 1, 1, 1)
 
 
-def en_vigueur(p: JeuParametres, annee: int) -> bool:
-    """The forfait exists for N when a grid is in force for the payment year N+1."""
-    return p.parametre(REGLE, "grille_centimes").valeurs[0].debut <= _versement(annee)
-
-
 def _points_de_base(taux: float | str) -> int:
     """A rate of the parameters in ten-thousandths (0.10 → 1 000), exactly; anything finer is an error."""
     f = Fraction(str(taux)) * 10_000
@@ -69,11 +63,10 @@ def _points_de_base(taux: float | str) -> int:
 
 
 def forfait_medecin_traitant(
-    activite: pl.DataFrame, categories: pl.DataFrame, p: JeuParametres, annee: int
+    activite_medecins: pl.DataFrame, int_categories_mt: pl.DataFrame, p: JeuParametres, annee: int
 ) -> pl.DataFrame:
     """One row per doctor of ``activite_medecins`` → counts by category, socle, majorations, yearly amount."""
-    if not en_vigueur(p, annee):
-        return pas_en_vigueur(activite, DISPOSITIF, annee)
+    categories = int_categories_mt
     v = _versement(annee)
     grille = p.a(REGLE, "grille_centimes", v)
     c2s_par_medecin = categories.group_by("ps").agg(
@@ -97,7 +90,7 @@ def forfait_medecin_traitant(
         if cat not in comptes.columns:
             comptes = comptes.with_columns(pl.lit(0, pl.Int64).alias(cat))
     nb = {cat: f"nb_{cat}" for cat in CATEGORIES}
-    df = activite.join(
+    df = activite_medecins.join(
         comptes.select(
             "ps",
             "nb_patients_c2s",
@@ -186,7 +179,7 @@ def forfait_medecin_traitant(
 
 
 def lignes_echeances(r: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
-    """The yearly amount in equal ECHEANCE lines on the dates of N+1, the cent remainder on the last one."""
+    """The yearly amount in equal ECHEANCE rows on the dates of N+1, the cent remainder on the last one."""
     jours = sorted(p.a(REGLE, "echeances", _versement(annee)))
     dates = [date(annee + 1, *(int(x) for x in j.split("-"))) for j in jours]
     n = len(dates)
@@ -200,4 +193,4 @@ def lignes_echeances(r: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFr
             payes.select("ps", pl.lit(d).alias("echeance"), part.cast(pl.Int64).alias("montant_centimes"))
         )
     lignes = pl.concat(parts).filter(pl.col("montant_centimes") > 0)
-    return lignes_ps(lignes.with_columns(pl.lit("ECHEANCE").alias("nature_versement")), annee, DISPOSITIF)
+    return lignes.select("ps", pl.lit("ECHEANCE").alias("nature_versement"), "echeance", "montant_centimes")

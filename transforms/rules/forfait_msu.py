@@ -4,7 +4,7 @@ Règle (seed 001_cf782d94935862d6.txt, paragraphe « maître de stage universita
 de toute spécialité qui déclare accueillir des stagiaires pour l'année N perçoit un forfait : 350 € jusqu'à N
 = 2025 ; à partir de 2026, 800 € si la commune de son cabinet principal est en zone d'intervention prioritaire
 (ZIP) au 31/12/N, 500 € sinon.
-Paramètres : data/parameters/forfait_msu.yaml (en_vigueur, montant_zip_centimes, montant_hors_zip_centimes).
+Paramètres : data/parameters/forfait_msu.yaml (montant_zip_centimes, montant_hors_zip_centimes).
 Non modélisé / choix : le montant ne dépend pas du nombre de stagiaires ; une commune absente du zonage au
 31/12/N est « hors ZIP ».
 """
@@ -16,15 +16,13 @@ from datetime import date
 import polars as pl
 
 from transforms.parametres import JeuParametres
-from transforms.rules.commun import en_vigueur, pas_en_vigueur, resultat
+from transforms.rules.commun import resultat
 
 DISPOSITIF = "FORFAIT_MSU"
 
 
-def forfait_msu(activite: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
+def forfait_msu(activite_medecins: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
     """One row per doctor of ``activite_medecins`` → same grain, critere_* columns, est_eligible, montant."""
-    if not en_vigueur(p, "forfait_msu", annee):
-        return pas_en_vigueur(activite, DISPOSITIF, annee)
     d = date(annee, 1, 1)
     zip_ = pl.col("zone") == "ZIP"
     montant = (
@@ -32,9 +30,18 @@ def forfait_msu(activite: pl.DataFrame, p: JeuParametres, annee: int) -> pl.Data
         .then(pl.lit(int(p.a("forfait_msu", "montant_zip_centimes", d))))
         .otherwise(pl.lit(int(p.a("forfait_msu", "montant_hors_zip_centimes", d))))
     )
-    df = activite.with_columns(
+    df = activite_medecins.with_columns(
         zip_.fill_null(False).alias("est_zip"),
         pl.col("est_dans_champ").alias("critere_dans_champ"),
         (pl.col("nb_stagiaires") > 0).alias("critere_declaration_msu"),
     )
     return resultat(df, DISPOSITIF, annee, ["specialite", "commune", "est_zip", "nb_stagiaires"], montant)
+
+
+def montants_forfait_msu(p: JeuParametres, annee: int) -> list[int]:
+    """The amounts a FORFAIT line of N may carry: in a ZIP or not."""
+    d = date(annee, 1, 1)
+    return [
+        int(p.a("forfait_msu", "montant_zip_centimes", d)),
+        int(p.a("forfait_msu", "montant_hors_zip_centimes", d)),
+    ]

@@ -1,67 +1,34 @@
-"""CPTS funding (rules.md §9): the YAML cases written from the text, and the errors when the user has not
-supplied the mission amounts."""
+"""CPTS funding (rules.md §9) beyond its cases (tests/rules/financement_cpts.yaml): the errors when the user
+has not supplied the mission amounts, and the funding's bounds (hypothesis)."""
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import hypothesis.strategies as st
 import polars as pl
 import pytest
-import yaml
+from cas import DOSSIER, ecrire_overlay, lire, trame
 from hypothesis import given, settings
 
 from flows.parametres_io import charger_parametres
-from transforms.paiements import justificatifs, lignes_ps
 from transforms.parametres import ParametreError
-from transforms.rules.financement_cpts import DISPOSITIF, financement_cpts, lignes_cpts
+from transforms.rules.financement_cpts import financement_cpts
 
-CAS = yaml.safe_load((Path(__file__).parent / "rules" / "financement_cpts.yaml").read_text("utf-8"))
-SCHEMA = {
-    "cpts_id": pl.String,
-    "date_signature": pl.Date,
-    "date_fin": pl.Date,
-    "population": pl.Int64,
-    "mission": pl.String,
-    "date_debut_mission": pl.Date,
-    "taux_atteinte": pl.Float64,
-}
-SANS_MISSION = {"mission": None, "date_debut_mission": None, "taux_atteinte": None}
+CAS = lire(DOSSIER / "financement_cpts.yaml")
+DEFAUT = CAS["defaut"]["int_cpts"]
 
 
 @pytest.fixture(scope="module")
-def p_cas(tmp_path_factory, ecrire_overlay):
+def p_cas(tmp_path_factory):
     """The mission amounts of the cases, supplied through an overlay as a user would."""
-    dossier = tmp_path_factory.mktemp("overlay")
-    return ecrire_overlay(
-        dossier, "financement_cpts", "missions_centimes", date(2019, 6, 20), CAS["missions_centimes"]
+    return charger_parametres(
+        overlay=ecrire_overlay(tmp_path_factory.mktemp("overlay"), "financement_cpts", CAS["parametres"])
     )
 
 
 def _int_cpts(contrat: dict, missions: list[dict]) -> pl.DataFrame:
-    c = CAS["defaut"] | contrat
-    return pl.DataFrame([c | m for m in missions] or [c | SANS_MISSION], schema=SCHEMA)
-
-
-@pytest.mark.parametrize("cas", CAS["cas"], ids=[c["nom"] for c in CAS["cas"]])
-def test_rule_case(cas, p_cas):
-    annee = cas.get("annee", 2021)
-    r = financement_cpts(_int_cpts(cas.get("contrat", {}), cas.get("missions", [])), p_cas, annee)
-    assert r.height == 1
-    j = justificatifs(r, "CPTS", "cpts_id").row(0, named=True)
-    assert (j["beneficiaire_type"], j["beneficiaire_id"]) == ("CPTS", "CPTS_T")
-    valeurs = j | r.row(0, named=True)
-    for cle, attendu in cas["attendu"].items():
-        assert valeurs[cle] == attendu, f"{cle}: {valeurs[cle]!r} != {attendu!r}"
-    lignes = lignes_ps(lignes_cpts(r, p_cas, annee), annee, DISPOSITIF, "CPTS", "cpts_id")
-    if "ligne" in cas:
-        if cas["ligne"] is None:
-            assert lignes.is_empty()
-        else:
-            ligne = lignes.row(0, named=True)
-            assert {k: ligne[k] for k in cas["ligne"]} == cas["ligne"]
-            assert (ligne["beneficiaire_type"], ligne["beneficiaire_id"]) == ("CPTS", "CPTS_T")
+    return trame("int_cpts", [DEFAUT | contrat | m for m in missions] or [DEFAUT | contrat])
 
 
 def test_mission_amounts_not_supplied_is_an_error_naming_the_parameter():

@@ -21,11 +21,14 @@ import polars as pl
 import pytest
 from filelock import FileLock
 
-from flows.annual_run import executer, modeles
+from flows.annual_run import executer
 from flows.backfill import backfill, backfill_sans_prefect
-from flows.ingest import ingerer, sha256_fichier
+from flows.fichiers import sha256_fichier
+from flows.ingest import ingerer
 from flows.ledger import ErreurPublication, Ledger, publier
+from flows.modeles import modeles
 from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
+from flows.reglages import Reglages
 
 N = 2025
 P_ILLUSTRATIF = charger_parametres(overlay=OVERLAY_ILLUSTRATIF)
@@ -36,9 +39,10 @@ from datetime import date
 from pathlib import Path
 from flows.annual_run import executer
 from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
+from flows.reglages import Reglages
 b, x = Path(sys.argv[1]), Path(sys.argv[2]) / "2025" if len(sys.argv) > 2 else None
-executer(2025, b / "lake", b / "runs", extract=x, memoire="1GB", ledger=b / "ledger.duckdb",
-         publications=b / "pubs", echeance=date(2026, 12, 1),
+reglages = Reglages(b / "lake", b / "runs", "1GB", ledger=b / "ledger.duckdb", publications=b / "pubs")
+executer(2025, reglages, extract=x, echeance=date(2026, 12, 1),
          parametres=charger_parametres(overlay=OVERLAY_ILLUSTRATIF))
 """
 POINTS = [  # in the order they are met
@@ -71,14 +75,13 @@ def copie(etat: Path, dest: Path) -> Path:
 
 
 def publier_2025(base: Path, extraits: Path | None, **k) -> dict:
+    reglages = Reglages(
+        base / "lake", base / "runs", "2GB", ledger=base / "ledger.duckdb", publications=base / "pubs"
+    )
     return executer(
         N,
-        base / "lake",
-        base / "runs",
+        reglages,
         extract=extraits / str(N) if extraits else None,
-        memoire="2GB",
-        ledger=base / "ledger.duckdb",
-        publications=base / "pubs",
         echeance=ECHEANCE,
         **({"parametres": P_ILLUSTRATIF} | k),
     )
@@ -227,10 +230,10 @@ def test_a_rerun_after_a_crash_reads_the_models_back_and_gives_identical_files(
     base, r = reference
     shutil.copytree(base / "lake", tmp_path / "lake", symlinks=True)
     appels = []
-    import flows.annual_run as ar
+    import flows.modeles as fm
 
-    monkeypatch.setattr(ar, "calculer_modeles", lambda *a, **k: appels.append(a) or pytest.fail("recomputed"))
-    r2 = executer(N, tmp_path / "lake", tmp_path / "runs", memoire="2GB", parametres=P_ILLUSTRATIF)
+    monkeypatch.setattr(fm, "calculer_modeles", lambda *a, **k: appels.append(a) or pytest.fail("recomputed"))
+    r2 = executer(N, Reglages(tmp_path / "lake", tmp_path / "runs", "2GB"), parametres=P_ILLUSTRATIF)
     assert appels == []
     for f in ("paiements.parquet", "paiements.csv", "justificatifs.parquet"):
         assert (Path(r["dossier"]) / f).read_bytes() == (Path(r2["dossier"]) / f).read_bytes(), f
@@ -242,28 +245,26 @@ def test_the_models_are_computed_again_when_an_input_changes(reference, tmp_path
     base, _ = reference
     shutil.copytree(base / "lake", tmp_path / "lake", symlinks=True)
     p = charger_parametres()
-    avant = modeles(tmp_path / "lake", N, p, "2GB")
+    reglages = Reglages(tmp_path / "lake", memoire="2GB")
+    avant = modeles(reglages, N, p)
     (tmp_path / "lake" / f"annee={N}" / "ingest.json").write_text("{}")  # another ingest of N
-    apres = modeles(tmp_path / "lake", N, p, "2GB")
+    apres = modeles(reglages, N, p)
     assert avant["activite_medecins"].parent != apres["activite_medecins"].parent
 
 
 def test_backfill_runs_each_year_and_reports_what_changed(etat, extraits_minuscules, tmp_path):
     base = copie(etat, tmp_path)
-    k = {
-        "memoire": "2GB",
-        "ledger": base / "ledger.duckdb",
-        "publications": base / "pubs",
-        "echeance": ECHEANCE,
-        "parametres": P_ILLUSTRATIF,
-    }
-    r1 = backfill_sans_prefect([2025, 2024], base / "lake", base / "runs", None, **k)
+    reglages = Reglages(
+        base / "lake", base / "runs", "2GB", ledger=base / "ledger.duckdb", publications=base / "pubs"
+    )
+    k = {"echeance": ECHEANCE, "parametres": P_ILLUSTRATIF}
+    r1 = backfill_sans_prefect([2025, 2024], reglages, None, **k)
     assert list(r1) == [2024, 2025]
     assert [r1[a]["publication"]["publication_id"] for a in (2024, 2025)] == ["2024-00001", "2025-00002"]
     assert all(r1[a]["changements"]["run_precedent"] is None for a in r1)
     paye = pl.read_parquet(Path(r1[2024]["dossier"]) / "paiements.parquet")
     assert (paye["annee_versement"] == 2025).all()  # 2024 with the parameters in force for it
-    r2 = backfill_sans_prefect([2024, 2025], base / "lake", base / "runs", None, **k)
+    r2 = backfill_sans_prefect([2024, 2025], reglages, None, **k)
     for a in (2024, 2025):
         assert r2[a]["publication"]["total"]["nb_lignes"] == 0
         ch = r2[a]["changements"]
@@ -306,7 +307,7 @@ def test_the_scheduled_run_is_registered_with_its_cron(harnais_prefect):
 def test_a_run_given_the_extract_already_in_the_lake_does_not_ingest_it_again(
     etat, extraits_minuscules, tmp_path
 ):
-    from flows.annual_run import deja_ingere
+    from flows.ingest import deja_ingere
     from flows.parametres_io import charger_parametres
 
     p = charger_parametres()

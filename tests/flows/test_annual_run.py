@@ -16,6 +16,7 @@ from flows.annual_run import ErreurRun, annual_run, executer
 from flows.generation import generer
 from flows.ingest import ingerer
 from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
+from flows.reglages import Reglages
 from transforms.paiements import CLE_METIER, avec_ids, id_ligne, totaux_de_controle
 
 P_ILLUSTRATIF = charger_parametres(overlay=OVERLAY_ILLUSTRATIF)
@@ -104,7 +105,7 @@ def test_assistant_contracts_are_justified_one_by_one_and_controlled(premier_run
         .filter(pl.col("montant_centimes") != pl.col("montant_centimes_j"))
         .is_empty()
     )
-    controles = pl.read_parquet(dossier / "controle_contrats_aam.parquet")
+    controles = pl.read_parquet(dossier / "controle_aide_assistant_medical.parquet")
     assert "AAMB00007" in controles["reference_contrat"].to_list()  # TIERS_TEMPS signed on 2023-05-01
     assert "AAMB00007" not in paiements["reference_contrat"].to_list()
 
@@ -114,7 +115,9 @@ def test_a_year_after_the_reference_needs_it_in_the_lake(tmp_path):
         tmp_path / "x", [PREC], 0.0005, 6, "parquet", charger_parametres(), "2GB", progression=lambda m: None
     )
     with pytest.raises(ErreurRun, match=r"distribution of 31/12/2021 .*year 2021 is not in the lake"):
-        executer(PREC, tmp_path / "lake", tmp_path / "out", extract=tmp_path / "x" / str(PREC), memoire="2GB")
+        executer(
+            PREC, Reglages(tmp_path / "lake", tmp_path / "out", "2GB"), extract=tmp_path / "x" / str(PREC)
+        )
     assert not list((tmp_path / "out").iterdir())  # nothing published, nothing left half-written
 
 
@@ -126,7 +129,7 @@ def test_the_fmt_of_2026_needs_the_previous_year_in_the_lake(tmp_path):
         ErreurRun,
         match=r"forfait_medecin_traitant of 2025 needs the claims of 2024: year 2024 is not in the lake",
     ):
-        executer(N, tmp_path / "lake", tmp_path / "out", extract=tmp_path / "x" / str(N), memoire="2GB")
+        executer(N, Reglages(tmp_path / "lake", tmp_path / "out", "2GB"), extract=tmp_path / "x" / str(N))
     assert not list((tmp_path / "out").iterdir())
 
 
@@ -151,7 +154,7 @@ def test_simulation_with_an_empty_overlay_equals_the_baseline(premier_run, tmp_p
     d, _ = premier_run
     vide = tmp_path / "vide"
     vide.mkdir()
-    s = simuler(PREC, d / "lake", vide, memoire="2GB", overlay=OVERLAY_ILLUSTRATIF)
+    s = simuler(PREC, Reglages(d / "lake", memoire="2GB"), vide, overlay=OVERLAY_ILLUSTRATIF)
     assert s["dispositifs"] and all(
         x["ecart_centimes"] == 0 and x["gagnants"] == x["perdants"] == 0 and x["base"] == x["reforme"]
         for x in s["dispositifs"]
@@ -162,8 +165,8 @@ def test_seed_004_reform_raises_only_the_fmt_and_is_checked_against_its_envelope
     from flows.simulate import simuler
 
     d, _ = premier_run
-    reforme = Path(__file__).parents[1] / "data" / "reforms" / "seed004_revalorisation_fmt"
-    s = simuler(PREC, d / "lake", reforme, memoire="2GB", overlay=OVERLAY_ILLUSTRATIF)
+    reforme = Path(__file__).parents[2] / "data" / "reforms" / "seed004_revalorisation_fmt"
+    s = simuler(PREC, Reglages(d / "lake", memoire="2GB"), reforme, overlay=OVERLAY_ILLUSTRATIF)
     par = {x["dispositif"]: x for x in s["dispositifs"]}
     fmt = par["FORFAIT_MEDECIN_TRAITANT"]
     assert fmt["ecart_centimes"] > 0 and fmt["perdants"] == 0 and fmt["gagnants"] > 0
@@ -201,7 +204,7 @@ def test_justifications_cover_every_doctor_and_hold_no_patient_id(premier_run):
 
 def test_a_rerun_gives_the_same_lines_and_ids_in_a_new_folder(premier_run):
     d, r = premier_run
-    r2 = executer(N, d / "lake", d / "out", parametres=P_ILLUSTRATIF, memoire="2GB")
+    r2 = executer(N, Reglages(d / "lake", d / "out", "2GB"), parametres=P_ILLUSTRATIF)
     assert r2["dossier"] != r["dossier"]
     a = pl.read_parquet(d / "out" / r["run_id"] / "paiements.parquet")
     b = pl.read_parquet(r2["dossier"] + "/paiements.parquet")
@@ -212,7 +215,7 @@ def test_a_failed_run_leaves_earlier_runs_untouched(premier_run):
     d, r = premier_run
     avant = sorted(p.name for p in (d / "out").iterdir())
     with pytest.raises(ErreurRun, match="year 2019 is not in the lake"):
-        executer(2019, d / "lake", d / "out")
+        executer(2019, Reglages(d / "lake", d / "out"))
     assert sorted(p.name for p in (d / "out").iterdir()) == avant
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from flows.parametres_io import DOSSIER_PARAMETRES, charger_parametres
 from transforms.parametres import ParametreError
+from transforms.registre import en_vigueur
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +39,13 @@ def test_lookup_at_and_around_each_effective_date(jeu):
 
 def test_figures_of_the_spec(jeu):
     assert jeu.a("forfait_ame", "montant_centimes", date(2025, 1, 1)) == 50000
-    assert jeu.a("forfait_ame", "en_vigueur", date(2024, 12, 31)) is False
-    assert jeu.a("forfait_ame", "en_vigueur", date(2025, 1, 1)) is True
-    assert jeu.a("forfait_sas", "en_vigueur", date(2025, 1, 1)) is False
-    assert jeu.a("forfait_sas", "en_vigueur", date(2026, 1, 1)) is True
+    # the dates of effect: a dispositif exists from the first date of its parameters (transforms/registre.py)
+    assert not en_vigueur("forfait_ame", jeu, 2024) and en_vigueur("forfait_ame", jeu, 2025)
+    assert not jeu.parametre("forfait_ame", "montant_centimes").existe_au(date(2024, 12, 31))
+    assert jeu.parametre("forfait_ame", "montant_centimes").existe_au(date(2025, 1, 1))
+    assert not en_vigueur("forfait_sas", jeu, 2025) and en_vigueur("forfait_sas", jeu, 2026)
+    assert not jeu.parametre("forfait_sas", "montant_centimes").existe_au(date(2025, 12, 31))
+    assert jeu.parametre("forfait_sas", "montant_centimes").existe_au(date(2026, 1, 1))
     assert jeu.a("forfait_msu", "montant_zip_centimes", date(2025, 12, 31)) == 35000
     assert jeu.a("forfait_msu", "montant_zip_centimes", date(2026, 1, 1)) == 80000
     assert jeu.a("forfait_msu", "montant_hors_zip_centimes", date(2026, 1, 1)) == 50000

@@ -15,8 +15,9 @@ import polars as pl
 import pytest
 from lignes import ligne_prs
 
-from flows.annual_run import calculer_modeles
+from flows.modeles import calculer_modeles
 from flows.parametres_io import charger_parametres
+from flows.reglages import Reglages
 from schemas.sources import TABLES
 from transforms.modeles import sql, tables_lues, variables
 from transforms.rules.forfait_medecin_traitant import forfait_medecin_traitant
@@ -115,7 +116,7 @@ def lake_sql(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def sorties_sql(lake_sql, tmp_path_factory) -> dict[str, Path]:
-    return calculer_modeles(lake_sql, N, P, tmp_path_factory.mktemp("run"), memoire="1GB")
+    return calculer_modeles(Reglages(lake_sql, memoire="1GB"), N, P, tmp_path_factory.mktemp("run"))
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +127,7 @@ def activite(sorties_sql) -> dict[str, dict]:
 def test_reference_year_percentiles_equal_the_full_run(lake_sql, sorties_sql, tmp_path):
     """Asked for its percentiles only (the reference year), the run skips the claims of GPs, whose value is
     their patientèle MT, yet gives the percentiles of the full run: GP (A) and non-GP (C) rows alike."""
-    seules = calculer_modeles(lake_sql, N, P, tmp_path, memoire="1GB", sorties=("percentiles",))
+    seules = calculer_modeles(Reglages(lake_sql, memoire="1GB"), N, P, tmp_path, sorties=("percentiles",))
     assert set(seules) == {"percentiles"}
     attendu = pl.read_parquet(sorties_sql["percentiles"])
     assert set(attendu["specialite"]) == {1, 3}
@@ -251,7 +252,7 @@ def lake_fmt(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def modeles_fmt(lake_fmt, tmp_path_factory) -> dict[str, pl.DataFrame]:
-    sorties = calculer_modeles(lake_fmt, N, P, tmp_path_factory.mktemp("run_fmt"), memoire="1GB")
+    sorties = calculer_modeles(Reglages(lake_fmt, memoire="1GB"), N, P, tmp_path_factory.mktemp("run_fmt"))
     return {m: pl.read_parquet(f) for m, f in sorties.items()}
 
 

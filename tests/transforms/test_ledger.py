@@ -1,5 +1,5 @@
-"""transforms.ledger.comparer, from the ledger section of outputs.md: one case per sentence, and the invariant
-that after any sequence of publications the ledger holds exactly what the last run says is due."""
+"""transforms.ledger.a_publier, from the ledger section of outputs.md: one case per sentence, and the
+invariant that after any sequence of publications the ledger holds exactly what the last run says is due."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.ledger import COLONNES_CUMULS, comparer, cumuls_de
+from transforms.ledger import COLONNES_CUMULS, a_publier, cumuls_de
 from transforms.paiements import COLONNES_PAIEMENTS, avec_ids
 
 N = 2025
@@ -45,7 +45,7 @@ IPA = ("P2", "FORFAIT_IPA", "FORFAIT", date(N + 1, 4, 30), 50_000)
 
 def test_an_empty_ledger_publishes_every_line_as_it_is():
     run = lignes(AME, IPA)
-    pub, mvts = comparer(run, VIDE, REGUL)
+    pub, mvts = a_publier(run, VIDE, REGUL)
     assert pub.sort("id_ligne").equals(run.sort("id_ligne"))
     assert mvts["montant_centimes"].sum() == 550_000
     assert (mvts["cle_id"] == mvts["id_ligne_publie"]).all()
@@ -53,14 +53,14 @@ def test_an_empty_ledger_publishes_every_line_as_it_is():
 
 def test_an_unchanged_key_gives_nothing_so_a_second_publication_is_empty():
     run = lignes(AME, IPA)
-    _, mvts = comparer(run, VIDE, REGUL)
-    pub, mvts2 = comparer(run, cumuls_de(mvts), REGUL)
+    _, mvts = a_publier(run, VIDE, REGUL)
+    pub, mvts2 = a_publier(run, cumuls_de(mvts), REGUL)
     assert pub.is_empty() and mvts2.is_empty()
 
 
 def test_a_key_with_another_amount_gives_a_regularisation_of_the_difference():
-    _, mvts = comparer(lignes(AME, IPA), VIDE, REGUL)
-    pub, _ = comparer(lignes(AME[:4] + (300_000,), IPA), cumuls_de(mvts), REGUL)
+    _, mvts = a_publier(lignes(AME, IPA), VIDE, REGUL)
+    pub, _ = a_publier(lignes(AME[:4] + (300_000,), IPA), cumuls_de(mvts), REGUL)
     assert pub.height == 1
     r = pub.row(0, named=True)
     assert (r["beneficiaire_id"], r["dispositif"], r["nature_versement"]) == (
@@ -73,16 +73,16 @@ def test_a_key_with_another_amount_gives_a_regularisation_of_the_difference():
 
 
 def test_a_vanished_key_gets_a_regularisation_cancelling_it():
-    _, mvts = comparer(lignes(AME, IPA), VIDE, REGUL)
-    pub, _ = comparer(lignes(IPA), cumuls_de(mvts), REGUL)
+    _, mvts = a_publier(lignes(AME, IPA), VIDE, REGUL)
+    pub, _ = a_publier(lignes(IPA), cumuls_de(mvts), REGUL)
     assert pub.select("beneficiaire_id", "nature_versement", "montant_centimes").rows() == [
         ("P1", "REGULARISATION", -500_000)
     ]
 
 
 def test_a_new_key_next_to_published_ones_is_published_as_it_is():
-    _, mvts = comparer(lignes(AME), VIDE, REGUL)
-    pub, _ = comparer(lignes(AME, IPA), cumuls_de(mvts), REGUL)
+    _, mvts = a_publier(lignes(AME), VIDE, REGUL)
+    pub, _ = a_publier(lignes(AME, IPA), cumuls_de(mvts), REGUL)
     assert pub.select("beneficiaire_id", "nature_versement", "montant_centimes").rows() == [
         ("P2", "FORFAIT", 50_000)
     ]
@@ -92,9 +92,9 @@ def test_changed_installments_of_one_doctor_give_one_regularisation_line():
     echeances = [
         ("P3", "FORFAIT_MEDECIN_TRAITANT", "ECHEANCE", date(N + 1, m, 15), 100_000) for m in (3, 6, 9, 12)
     ]
-    _, mvts = comparer(lignes(*echeances), VIDE, REGUL)
+    _, mvts = a_publier(lignes(*echeances), VIDE, REGUL)
     corrige = [e[:4] + (110_000,) for e in echeances]
-    pub, mvts2 = comparer(lignes(*corrige), cumuls_de(mvts), REGUL)
+    pub, mvts2 = a_publier(lignes(*corrige), cumuls_de(mvts), REGUL)
     assert pub.select("nature_versement", "montant_centimes").rows() == [("REGULARISATION", 40_000)]
     assert mvts2.height == 4 and (mvts2["id_ligne_publie"] == pub["id_ligne"][0]).all()
 
@@ -102,8 +102,8 @@ def test_changed_installments_of_one_doctor_give_one_regularisation_line():
 def test_differences_netting_to_zero_emit_no_line_but_are_recorded():
     acompte = ("P4", "AIDE_ASSISTANT_MEDICAL", "ACOMPTE", date(N + 1, 3, 1), 600_000, "C1")
     solde = ("P4", "AIDE_ASSISTANT_MEDICAL", "SOLDE", date(N + 1, 3, 1), -100_000, "C1")
-    _, mvts = comparer(lignes(acompte, solde), VIDE, REGUL)
-    pub, mvts2 = comparer(
+    _, mvts = a_publier(lignes(acompte, solde), VIDE, REGUL)
+    pub, mvts2 = a_publier(
         lignes(acompte[:4] + (700_000, "C1"), solde[:4] + (-200_000, "C1")), cumuls_de(mvts), REGUL
     )
     assert pub.is_empty()
@@ -114,8 +114,8 @@ def test_differences_netting_to_zero_emit_no_line_but_are_recorded():
 def test_regularisations_are_per_contract():
     a = ("P5", "AIDE_ASSISTANT_MEDICAL", "FORFAIT", date(N + 1, 3, 1), 1_000_000, "C1")
     b = ("P5", "AIDE_ASSISTANT_MEDICAL", "FORFAIT", date(N + 1, 3, 1), 1_000_000, "C2")
-    _, mvts = comparer(lignes(a, b), VIDE, REGUL)
-    pub, _ = comparer(lignes(a[:4] + (900_000, "C1"), b[:4] + (1_200_000, "C2")), cumuls_de(mvts), REGUL)
+    _, mvts = a_publier(lignes(a, b), VIDE, REGUL)
+    pub, _ = a_publier(lignes(a[:4] + (900_000, "C1"), b[:4] + (1_200_000, "C2")), cumuls_de(mvts), REGUL)
     assert sorted(pub.select("reference_contrat", "montant_centimes").rows()) == [
         ("C1", -100_000),
         ("C2", 200_000),
@@ -123,9 +123,9 @@ def test_regularisations_are_per_contract():
 
 
 def test_a_key_cancelled_then_back_is_regularised_not_republished():
-    _, m1 = comparer(lignes(AME), VIDE, REGUL)
-    _, m2 = comparer(lignes(IPA), cumuls_de(m1), REGUL)  # AME cancelled, IPA new
-    pub, _ = comparer(lignes(AME, IPA), cumuls_de(pl.concat([m1, m2])), date(2027, 3, 1))
+    _, m1 = a_publier(lignes(AME), VIDE, REGUL)
+    _, m2 = a_publier(lignes(IPA), cumuls_de(m1), REGUL)  # AME cancelled, IPA new
+    pub, _ = a_publier(lignes(AME, IPA), cumuls_de(pl.concat([m1, m2])), date(2027, 3, 1))
     assert pub.select("beneficiaire_id", "nature_versement", "montant_centimes").rows() == [
         ("P1", "REGULARISATION", 500_000)
     ]
@@ -152,7 +152,7 @@ def test_after_any_sequence_of_runs_the_ledger_holds_exactly_the_last_run(runs):
     for i, r in enumerate(runs):
         run = lignes(*[(ps, d, "ECHEANCE", e, m) for (ps, d, e), m in r.items()])
         cumuls = cumuls_de(pl.concat(tous_mvts)) if tous_mvts else VIDE
-        pub, mvts = comparer(run, cumuls, date(2027, 1 + i, 1))
+        pub, mvts = a_publier(run, cumuls, date(2027, 1 + i, 1))
         assert pub["id_ligne"].is_unique().all()
         tous_mvts.append(mvts)
         toutes_lignes.append(pub)

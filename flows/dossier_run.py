@@ -1,0 +1,155 @@
+"""A run's folder: written under a temporary name owned by its process, every output validated against its
+pandera model, the manifest last, then renamed to ``<out>/<N>-<timestamp>-<id>`` (outputs.md): a crash or a
+failed check leaves no published folder and never touches an earlier one."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+from flows.erreurs import ErreurRun
+from flows.fichiers import ecrire_csv, lignes_parquet, publier_dossier, sha256_fichier
+from flows.lake import rapport_ingest
+from schemas.sorties import schema_justificatifs, schema_paiements
+from transforms.calcul import Resultats
+from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
+from transforms.parametres import JeuParametres
+from transforms.registre import REGLES, Regle, dispositifs, montants_permis
+
+PROPRIETAIRE = ".proprietaire"
+
+
+def version_code() -> str:
+    """The package version and, in a git checkout, its commit."""
+    try:
+        v = metadata.version("forfaits")
+    except metadata.PackageNotFoundError:
+        v = "0+inconnu"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        return f"{v}+{commit}"
+    except (OSError, subprocess.SubprocessError):
+        return v
+
+
+def nettoyer_temporaires(out: Path) -> list[Path]:
+    """Remove the temporary folders of runs whose process is gone (killed before publishing)."""
+    partis = []
+    for d in Path(out).glob(".tmp-*"):
+        f = d / PROPRIETAIRE
+        try:
+            pid = int(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pid = None
+        if pid is None or not psutil.pid_exists(pid):
+            shutil.rmtree(d, ignore_errors=True)
+            partis.append(d)
+    return partis
+
+
+def nouveau_dossier(out: Path, annee: int) -> tuple[str, Path]:
+    """(run id, temporary folder owned by this process) of a new run of year N."""
+    run_id = f"{annee}-{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    travail = Path(out) / f".tmp-{run_id}"
+    travail.mkdir()
+    (travail / PROPRIETAIRE).write_text(str(os.getpid()), encoding="utf-8")
+    return run_id, travail
+
+
+def ecrire_sorties(
+    r: Resultats,
+    p: JeuParametres,
+    annee: int,
+    lake: Path,
+    travail: Path,
+    run_id: str,
+    regles: Sequence[Regle] = REGLES,
+) -> dict:
+    """Validate and write the outputs of outputs.md into ``travail``; the manifest is written last.
+
+    Besides the contract's files: ``controle_<dispositif>.parquet``, the cases to look at (for the assistant
+    aid, rules.md §6.1: contracts whose doctor fails the conditions at signature, or that cannot be paid).
+    """
+    schema_paiements(montants_permis(p, annee, regles), dispositifs(regles), annee).validate(
+        r.paiements, lazy=True
+    )
+    schema_justificatifs(dispositifs(regles)).validate(r.justificatifs, lazy=True)
+    paiements = r.paiements.select(list(COLONNES_PAIEMENTS))
+    paiements.write_parquet(travail / "paiements.parquet")
+    ecrire_csv(paiements, travail / "paiements.csv", "pendant_paiements")
+    r.justificatifs.write_parquet(travail / "justificatifs.parquet")
+    for nom, controles in r.controles.items():
+        controles.write_parquet(travail / f"controle_{nom}.parquet")
+    ingest = rapport_ingest(lake, annee)
+    manifest = {
+        "run_id": run_id,
+        "cree_le": datetime.now().isoformat(timespec="seconds"),
+        "annee_reference": annee,
+        "annee_versement": annee + 1,
+        "version_code": version_code(),
+        "parametres": {
+            "empreinte": p.empreinte,
+            "fichiers": p.fichiers,
+            "avertissements": p.avertissements,  # e.g. illustrative values supplied by an overlay
+        },
+        "entrees": {
+            nom: {
+                "fichier": t.get("fichier"),
+                "sha256": t.get("sha256"),
+                "lignes_lues": t.get("lignes_lues"),
+                "lignes_quarantaine": t.get("lignes_quarantaine"),
+            }
+            for nom, t in ingest["tables"].items()
+            if not t.get("absente")
+        },
+        "sorties": {
+            f.name: {"sha256": sha256_fichier(f), "lignes": lignes_parquet(f)}
+            for f in sorted(travail.glob("*.parquet"))
+        },
+        "totaux_de_controle": totaux_de_controle(paiements),
+        "controles": {nom: c.height for nom, c in r.controles.items()},
+        "total": {"nb_lignes": paiements.height, "somme_centimes": int(paiements["montant_centimes"].sum())},
+    }
+    manifest["sorties"]["paiements.csv"] = {
+        "sha256": sha256_fichier(travail / "paiements.csv"),
+        "lignes": paiements.height,
+    }
+    (travail / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return manifest
+
+
+def publier_run(travail: Path, out: Path, nom: str) -> Path:
+    """fsync the checked run folder and rename it to its final name (atomic on one file system)."""
+    (travail / PROPRIETAIRE).unlink(missing_ok=True)
+    return publier_dossier(travail, Path(out) / nom)
+
+
+def runs_publies(out: Path, annee: int) -> list[Path]:
+    return sorted(d for d in Path(out).glob(f"{annee}-*") if (d / "manifest.json").exists())
+
+
+def dernier_run(out: Path, annee: int) -> Path:
+    runs = runs_publies(out, annee)
+    if not runs:
+        raise ErreurRun(
+            f"no published run of year {annee} under {out}: run forfaits run --year {annee} first"
+        )
+    return runs[-1]

@@ -1,0 +1,167 @@
+"""Running the DuckDB models of year N (transforms/sql/) on the lake, and keeping their outputs in it.
+
+The models' outputs are persisted in the lake (``derives/modeles/annee=N-<key>/``) under the key of their
+inputs: the ingest reports they read, their variables (from the parameters) and their code. A run after a
+crash, a rerun on unchanged inputs, or a simulation whose reform leaves the variables unchanged reads them
+back instead of computing them again; the same key is the Prefect cache key of the ``models`` task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+
+from flows.erreurs import ErreurRun
+from flows.fichiers import publier_dossier, sha256_fichier
+from flows.lake import dossier_annee, dossier_modeles
+from flows.reglages import Reglages
+from schemas.sources import TABLES
+from transforms import modeles as transforms_modeles
+from transforms.modeles import (
+    DOSSIER_SQL,
+    MODELES,
+    TABLES_LUES,
+    besoin_annee_precedente,
+    sql,
+    tables_lues,
+    variables,
+)
+from transforms.parametres import JeuParametres
+from transforms.registre import REGLES, modeles_lus
+
+NOMENCLATURES = Path(__file__).resolve().parent.parent / "data" / "reference" / "nomenclatures"
+# what a run keeps of the models: what the rules read, and the percentiles (later years' reference)
+SORTIES_MODELES = (*modeles_lus(REGLES), "percentiles")
+
+
+def _table_vide(nom: str, dossier: Path) -> Path:
+    """An empty Parquet file with the model's columns, for a table an extract may lack."""
+    schema = TABLES[nom].modele.to_schema()
+    f = dossier / f"{nom}.parquet"
+    pl.DataFrame(schema={n: c.dtype.type for n, c in schema.columns.items()}).write_parquet(f)
+    return f
+
+
+def calculer_modeles(
+    reglages: Reglages,
+    annee: int,
+    p: JeuParametres,
+    travail: Path,
+    sorties: tuple[str, ...] = SORTIES_MODELES,
+) -> dict[str, Path]:
+    """Run the DuckDB models of year N that ``sorties`` need (models run in the order of ``MODELES``, so
+    every model up to the last one asked) and write ``sorties`` to ``travail``."""
+    lake, log = reglages.lake, reglages.journal
+    a_calculer = MODELES[: 1 + max(MODELES.index(m) for m in sorties)]
+    source = dossier_annee(lake, annee)
+    vides = travail / ".vides"
+    vides.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        config={
+            "memory_limit": reglages.memoire,
+            "temp_directory": str(travail / ".duckdb_tmp"),
+            "threads": os.cpu_count(),
+        }
+    )
+    try:
+        con.execute("SET enable_progress_bar = false")
+        valeurs = variables(p, annee) | {
+            "ref_IR_NAT_V": str(NOMENCLATURES / "IR_NAT_V.csv"),
+            "percentiles_seulement": set(sorties) == {"percentiles"},  # int_activite reads fewer lines
+        }
+        for t in TABLES_LUES:
+            f = source / f"{t}.parquet"
+            valeurs[f"t_{t}"] = str(f if f.exists() else _table_vide(t, vides))
+        valeurs["t_ER_PRS_F_prec"] = str(_table_vide("ER_PRS_F", vides))
+        besoins = besoin_annee_precedente(valeurs)
+        if besoins:  # patients not seen in N−1 (forfait médecin traitant from 2026), fees of 2019 (DIPA 2020)
+            prec = lake / f"annee={annee - 1}" / "ER_PRS_F.parquet"
+            if not prec.exists():
+                raise ErreurRun(
+                    f"{' and '.join(besoins)} of {annee} {'need' if len(besoins) > 1 else 'needs'} "
+                    f"the claims of {annee - 1}: year {annee - 1} is not in the lake {lake}; ingest it first "
+                    f"(forfaits ingest --extract DIR --year {annee - 1} --lake {lake})"
+                )
+            valeurs["t_ER_PRS_F_prec"] = str(prec)
+        for nom, v in valeurs.items():
+            con.execute("SET VARIABLE " + nom + " = ?", [v])  # names are ours (transforms/modeles.py)
+        lignes = {k[2:]: pq.ParquetFile(v).metadata.num_rows for k, v in valeurs.items() if k[:2] == "t_"}
+        for m in a_calculer:
+            t0 = time.perf_counter()
+            texte = sql(m)
+            con.sql(texte).to_table(m)
+            n = con.table(m).aggregate("count(*)").fetchall()[0][0]
+            dt = time.perf_counter() - t0
+            # rows of the lake tables its SQL reads (a model not in force for N filters them all out early)
+            lus = sum(lignes[t] for t in tables_lues(texte))
+            pic = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB → GiB
+            log(
+                f"model {m}: {n:,} rows ({dt:.1f} s; input tables {lus:,} lake rows, "
+                f"{lus / max(dt, 1e-3):,.0f} rows/s; peak RSS so far {pic:.2f} GiB)"
+            )
+        ecrits = {}
+        for m in sorties:
+            ecrits[m] = travail / f"{m}.parquet"
+            con.table(m).write_parquet(str(ecrits[m]))
+        return ecrits
+    finally:
+        con.close()
+        shutil.rmtree(vides, ignore_errors=True)
+        shutil.rmtree(travail / ".duckdb_tmp", ignore_errors=True)
+
+
+def empreinte_code() -> str:
+    """sha256 of the DuckDB models and of the module that binds their variables (the models' code version)."""
+    h = hashlib.sha256()
+    for f in [*sorted(DOSSIER_SQL.rglob("*.sql")), Path(transforms_modeles.__file__)]:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def cle_modeles(lake: Path, annee: int, p: JeuParametres) -> str:
+    """The models' inputs: the ingests read (N, and N−1 when the grid needs it), their variables, code."""
+    v = variables(p, annee)
+    ingests = [sha256_fichier(dossier_annee(lake, annee) / "ingest.json")]
+    prec = Path(lake) / f"annee={annee - 1}" / "ingest.json"
+    if besoin_annee_precedente(v) and prec.exists():
+        ingests.append(sha256_fichier(prec))
+    texte = json.dumps(
+        {"annee": annee, "ingests": ingests, "variables": v, "code": empreinte_code()}, default=str
+    )
+    return hashlib.sha256(texte.encode()).hexdigest()[:24]
+
+
+def modeles(reglages: Reglages, annee: int, p: JeuParametres) -> dict[str, Path]:
+    """The models of year N, persisted in the lake under the key of their inputs (``cle_modeles``): a run
+    after a crash, or on unchanged inputs, reads them back instead of computing them again."""
+    cle = cle_modeles(reglages.lake, annee, p)
+    cible = dossier_modeles(reglages.lake, annee, cle)
+    if not (cible / ".complet").exists():
+        tmp = cible.with_name(f".tmp-{cible.name}-{uuid.uuid4().hex[:8]}")
+        try:
+            calculer_modeles(reglages, annee, p, tmp)
+            (tmp / ".complet").write_text(cle, encoding="utf-8")
+            shutil.rmtree(cible, ignore_errors=True)
+            publier_dossier(tmp, cible)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        reglages.journal(f"models of {annee} read back from {cible.name} (inputs unchanged)")
+    return {m: cible / f"{m}.parquet" for m in SORTIES_MODELES}
+
+
+def cle_cache_modeles(contexte, parametres: dict) -> str | None:
+    """Prefect cache key of the models task: ``cle_modeles`` while its persisted outputs are complete."""
+    lake, annee, p = parametres["reglages"].lake, parametres["annee"], parametres["p"]
+    cle = cle_modeles(lake, annee, p)
+    return cle if (dossier_modeles(lake, annee, cle) / ".complet").exists() else None
