@@ -44,7 +44,7 @@ def entrees(
         lus = {m: pl.read_parquet(sorties[m]) for m in modeles_lus(regles)}
     frames = {m: lus[m] for m in modeles_lus(regles)}
     if any(SEUILS_REFERENCE in r.entrees and r.en_vigueur(p, annee) for r in regles):
-        contrats = frames["int_contrats_assistant_medical"]
+        contrats = frames["contrats_assistant_medical"]
         frames[SEUILS_REFERENCE] = lancer(
             seuils_reference, reglages, annee, p, frames["activite_medecins"], contrats, travail / ".ref"
         )

@@ -45,7 +45,7 @@ TYPES = {
         "date_installation": pl.Date,
     },
     "seuils_reference": SCHEMA_SEUILS,
-    "int_contrats_assistant_medical": {  # transforms/sql/int_contrats_assistant_medical.sql
+    "contrats_assistant_medical": {  # transforms/sql/marts/contrats_assistant_medical.sql
         "reference_contrat": pl.String,
         "cabinet": pl.String,
         "ps": pl.String,
@@ -59,13 +59,13 @@ TYPES = {
         "est_optam_signature": pl.Boolean,
         "patientele_mt_signature": pl.Int64,
     },
-    "int_categories_mt": {
+    "categories_medecin_traitant": {
         "ps": pl.String,
         "categorie": pl.String,
         "nb_patients": pl.Int64,
         "nb_patients_c2s": pl.Int64,
     },
-    "int_aide_perte_activite_covid": {
+    "declarants_aide_perte_activite_covid": {
         "ps": pl.String,
         "date_installation": pl.Date,
         **{
@@ -86,7 +86,7 @@ TYPES = {
             )
         },
     },
-    "int_cpts": {
+    "contrats_cpts": {
         "cpts_id": pl.String,
         "date_signature": pl.Date,
         "date_fin": pl.Date,

@@ -1,13 +1,22 @@
-"""The DuckDB models of the annual run (transforms/sql/, one per file) and the variables they read.
+"""The DuckDB models of a year (transforms/sql/, one per file) and the variables they read.
 
-Models are SELECT statements run in this order, each stored as a table named after its file; they read the
-lake through ``getvariable('t_<TABLE>')`` and every figure through a variable set here from the dated
-parameters (no literal of a legal text in SQL). Pure: builds names and values, runs nothing.
+Models are SELECT statements in three layers, one folder each:
+- ``staging/stg_<table>``: one lake table (or reference nomenclature) each, SNDS names renamed to domain names
+  once; views, so that DuckDB reads only the columns and rows their readers need;
+- ``intermediate/int_*``: joins and aggregations, stored as tables;
+- ``marts/``: what the rules read (``activite_medecins``, ``percentiles``, …), stored as tables.
+
+A model names the models it reads in its SQL; the run order is derived from that. Its first line states its
+grain and its key (``[key: col, …]``; ``none`` for a table of events), which a test checks on a generated
+lake. Models read the lake through ``getvariable('t_<TABLE>')`` and every figure through a variable set here
+from the dated parameters (no literal of a legal text in SQL). Pure: reads the SQL files, runs nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -15,41 +24,89 @@ from transforms.parametres import JeuParametres
 from transforms.registre import en_vigueur
 
 DOSSIER_SQL = Path(__file__).resolve().parent / "sql"
-MODELES = (
-    "stg_natures",
-    "stg_cabinets",
-    "int_medecins",
-    "int_activite",
-    "int_patients_mt",
-    "int_patientele_mt",
-    "int_orientations_ipa",
-    "int_sas",
-    "int_msu",
-    "activite_medecins",
-    "percentiles",
-    "int_contrats_assistant_medical",
-    "int_categories_mt",
-    "int_aide_perte_activite_covid",
-    "int_cpts",
-)
-TABLES_LUES = (
-    "DA_PRA_R",
-    "ER_PRS_F",
-    "IR_BEN_R",
-    "IR_MTT_R",
-    "OPTAM",
-    "ZONAGE",
-    "ORIENTATIONS_IPA",
-    "SAS_DEPLOIEMENT",
-    "SAS_INSCRIPTIONS",
-    "MSU_DECLARATIONS",
-    "CONTRATS_AAM",
-    "IR_IMB_R",
-    "IR_ORC_R",
-    "DIPA_DECLARATIONS",
-    "CPTS_CONTRATS",
-    "CPTS_MISSIONS",
-)
+COUCHES = ("staging", "intermediate", "marts")
+ANNEE_PRECEDENTE = "ER_PRS_F_prec"  # the claims of N−1, read by the rules that look back a year
+
+
+@dataclass(frozen=True)
+class Modele:
+    nom: str
+    couche: str
+    texte: str
+    grain: str  # the first line, without its key
+    cle: tuple[str, ...]  # the columns that identify a row (empty: a table of events)
+    lit: tuple[str, ...]  # the models its SQL reads
+    tables: tuple[str, ...]  # the lake tables its SQL reads (``getvariable('t_<TABLE>')``)
+
+    @property
+    def est_vue(self) -> bool:
+        return self.couche == "staging"
+
+
+def _sans_commentaires(texte: str) -> str:
+    return re.sub(r"--[^\n]*", "", texte)
+
+
+@functools.cache
+def catalogue() -> dict[str, Modele]:
+    """Every model of transforms/sql/, by name."""
+    fichiers = {
+        f.stem: (couche, f) for couche in COUCHES for f in sorted((DOSSIER_SQL / couche).glob("*.sql"))
+    }
+    modeles = {}
+    for nom, (couche, f) in fichiers.items():
+        texte = f.read_text(encoding="utf-8")
+        premiere = texte.splitlines()[0]
+        m = re.fullmatch(r"-- grain: (.*) \[key: ([\w, ]+)\]", premiere)
+        if not m:
+            raise ValueError(f"{f.name}: the first line must be '-- grain: … [key: col, …|none]'")
+        cle = () if m.group(2) == "none" else tuple(c.strip() for c in m.group(2).split(","))
+        code = _sans_commentaires(texte)
+        lit = tuple(sorted(n for n in fichiers if n != nom and re.search(rf"\b{n}\b", code)))
+        tables = tuple(sorted(set(re.findall(r"getvariable\('t_(\w+)'\)", code))))
+        modeles[nom] = Modele(nom, couche, texte, m.group(1), cle, lit, tables)
+    return modeles
+
+
+def ordre(cibles: tuple[str, ...] | list[str]) -> list[str]:
+    """The models ``cibles`` need, themselves included, each after every model it reads."""
+    modeles, vus, ordonnes = catalogue(), set(), []
+
+    def visiter(nom: str, chemin: tuple[str, ...]) -> None:
+        if nom in chemin:
+            raise ValueError(f"models read each other in a circle: {' → '.join((*chemin, nom))}")
+        if nom in vus:
+            return
+        for lu in modeles[nom].lit:
+            visiter(lu, (*chemin, nom))
+        vus.add(nom)
+        ordonnes.append(nom)
+
+    for c in cibles:
+        visiter(c, ())
+    return ordonnes
+
+
+def tables_lues(nom: str) -> list[str]:
+    """The lake tables a model reads, directly or through the views it reads (stored models excepted); the
+    claims of N−1 not when the model keeps only the lines of N (``WHERE``/``AND NOT est_annee_precedente``:
+    DuckDB then skips their file)."""
+    modeles = catalogue()
+    tables, a_voir = set(modeles[nom].tables), list(modeles[nom].lit)
+    while a_voir:
+        m = modeles[a_voir.pop()]
+        if m.est_vue:
+            tables |= set(m.tables)
+            a_voir += m.lit
+    code = _sans_commentaires(modeles[nom].texte)
+    if re.search(r"\b(WHERE|AND)\s+NOT\s+(\w+\.)?est_annee_precedente\b", code):
+        tables.discard(ANNEE_PRECEDENTE)
+    return sorted(tables)
+
+
+def tables_du_lake() -> list[str]:
+    """The lake tables the models read (the N−1 claims excepted)."""
+    return sorted({t for m in catalogue().values() for t in m.tables} - {ANNEE_PRECEDENTE})
 
 
 def variables(p: JeuParametres, annee: int) -> dict[str, object]:
@@ -64,8 +121,8 @@ def variables(p: JeuParametres, annee: int) -> dict[str, object]:
     fmt = en_vigueur("forfait_medecin_traitant", p, annee)
     grille = p.a("forfait_medecin_traitant", "grille_centimes", versement) if fmt else {}
     ages = p.a("forfait_medecin_traitant", "bornes_age", versement) if grille else {}
-    dipa = en_vigueur("aide_perte_activite_covid", p, annee)
-    periode = p.a("aide_perte_activite_covid", "periode", date(annee, 12, 31)) if dipa else None
+    covid = en_vigueur("aide_perte_activite_covid", p, annee)
+    periode = p.a("aide_perte_activite_covid", "periode", date(annee, 12, 31)) if covid else None
 
     def jour(an: int, mm_jj: str | None) -> date:
         return date(an, *(int(x) for x in mm_jj.split("-"))) if mm_jj else d
@@ -94,33 +151,27 @@ def variables(p: JeuParametres, annee: int) -> dict[str, object]:
         "age_enfant": int(ages.get("enfant_max_exclu", 0)),
         "age_senior": int(ages.get("senior_min", 0)),
         "age_grand": int(ages.get("grand_age_min", 0)),
-        "dipa": dipa,
-        "dipa_debut": jour(annee, periode and periode["debut"]),
-        "dipa_fin": jour(annee, periode and periode["fin"]),
-        "dipa_debut_prec": jour(annee - 1, periode and periode["debut"]),
-        "dipa_fin_prec": jour(annee - 1, periode and periode["fin"]),
-        "dipa_nat_rgt_autres": [
+        "aide_perte_activite_covid": covid,
+        "perte_activite_debut": jour(annee, periode and periode["debut"]),
+        "perte_activite_fin": jour(annee, periode and periode["fin"]),
+        "perte_activite_debut_prec": jour(annee - 1, periode and periode["debut"]),
+        "perte_activite_fin_prec": jour(annee - 1, periode and periode["fin"]),
+        "perte_activite_nat_rgt_autres": [
             int(x)
             for x in (
                 p.a("aide_perte_activite_covid", "prs_nat_rgt_autres_professions", date(annee, 12, 31))
-                if dipa
+                if covid
                 else []
             )
         ],
-        "cpts": en_vigueur("financement_cpts", p, annee),
+        "financement_cpts": en_vigueur("financement_cpts", p, annee),
     }
 
 
 def besoin_annee_precedente(v: dict[str, object]) -> list[str]:
     """The rules whose models read the claims of N−1 (``t_ER_PRS_F_prec``), given the variables of N."""
-    besoins = (("forfait_medecin_traitant", v["fmt_non_vu"]), ("aide_perte_activite_covid", v["dipa"]))
+    besoins = (
+        ("forfait_medecin_traitant", v["fmt_non_vu"]),
+        ("aide_perte_activite_covid", v["aide_perte_activite_covid"]),
+    )
     return [regle for regle, besoin in besoins if besoin]
-
-
-def tables_lues(texte: str) -> list[str]:
-    """The lake tables a model's SQL reads (its ``getvariable('t_<TABLE>')``; ``ER_PRS_F_prec`` is N−1)."""
-    return sorted(set(re.findall(r"getvariable\('t_(\w+)'\)", texte)))
-
-
-def sql(modele: str) -> str:
-    return (DOSSIER_SQL / f"{modele}.sql").read_text(encoding="utf-8")

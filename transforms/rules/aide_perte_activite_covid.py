@@ -92,11 +92,11 @@ def _taux(dipa: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
 
 
 def aide_perte_activite_covid(
-    int_aide_perte_activite_covid: pl.DataFrame, p: JeuParametres, annee: int
+    declarants_aide_perte_activite_covid: pl.DataFrame, p: JeuParametres, annee: int
 ) -> pl.DataFrame:
-    """One row per declaring professional (``int_aide_perte_activite_covid``) → criteria, aid
+    """One row per declaring professional (``declarants_aide_perte_activite_covid``) → criteria, aid
     (``montant_centimes``) and ``regularisation_centimes`` = aid − acompte."""
-    dipa = int_aide_perte_activite_covid
+    dipa = declarants_aide_perte_activite_covid
     d = date(annee, 12, 31)
     maj = p.a(PARAM, "majoration_installation_recente", d)
     ref = maj["date"] if isinstance(maj["date"], date) else date.fromisoformat(str(maj["date"]))

@@ -116,10 +116,10 @@ def _montants_missions(missions: pl.DataFrame, p: JeuParametres, annee: int) -> 
     return pl.DataFrame(lignes, schema=SCHEMA_MONTANTS)
 
 
-def financement_cpts(int_cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
-    """``int_cpts`` (one row per mission of a CPTS contract, or per contract without mission) → one row per
-    CPTS contract signed by 31/12/N: tier, days, grant, missions, cap, ``montant_centimes``."""
-    cpts = int_cpts
+def financement_cpts(contrats_cpts: pl.DataFrame, p: JeuParametres, annee: int) -> pl.DataFrame:
+    """``contrats_cpts`` (one row per mission of a CPTS contract, or per contract without mission) → one row
+    per CPTS contract signed by 31/12/N: tier, days, grant, missions, cap, ``montant_centimes``."""
+    cpts = contrats_cpts
     contrats = (
         cpts.select("cpts_id", "date_signature", "date_fin", "population").unique("cpts_id").sort("cpts_id")
     )

@@ -63,10 +63,10 @@ def _points_de_base(taux: float | str) -> int:
 
 
 def forfait_medecin_traitant(
-    activite_medecins: pl.DataFrame, int_categories_mt: pl.DataFrame, p: JeuParametres, annee: int
+    activite_medecins: pl.DataFrame, categories_medecin_traitant: pl.DataFrame, p: JeuParametres, annee: int
 ) -> pl.DataFrame:
     """One row per doctor of ``activite_medecins`` → counts by category, socle, majorations, yearly amount."""
-    categories = int_categories_mt
+    categories = categories_medecin_traitant
     v = _versement(annee)
     grille = p.a(REGLE, "grille_centimes", v)
     c2s_par_medecin = categories.group_by("ps").agg(

@@ -20,7 +20,7 @@ FICHIER = lire(next(f for f in fichiers() if f.stem == "aide_assistant_medical")
 def test_a_contract_justification_sums_its_lines():
     cas = {
         "activite_medecins": {"patientele_mt": 1000},
-        "int_contrats_assistant_medical": {"date_signature": date(2023, 4, 1)},
+        "contrats_assistant_medical": {"date_signature": date(2023, 4, 1)},
     }
     r = appliquer("aide_assistant_medical", entrees_du_cas(FICHIER, cas), P, 2025)
     lignes, justifs = r.paiements, r.justificatifs

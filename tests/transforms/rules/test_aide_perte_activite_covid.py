@@ -19,7 +19,7 @@ from transforms.rules.aide_perte_activite_covid import (
 )
 
 CAS = lire(DOSSIER / "aide_perte_activite_covid.yaml")
-DEFAUT = CAS["defaut"]["int_aide_perte_activite_covid"]
+DEFAUT = CAS["defaut"]["declarants_aide_perte_activite_covid"]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def p_cas(avec_taux):
 
 
 def _declarants(*lignes: dict) -> pl.DataFrame:
-    return trame("int_aide_perte_activite_covid", [DEFAUT | x for x in lignes])
+    return trame("declarants_aide_perte_activite_covid", [DEFAUT | x for x in lignes])
 
 
 def test_a_missing_rate_names_profession_specialty_and_sector(avec_taux):

@@ -16,7 +16,7 @@ from transforms.parametres import ParametreError
 from transforms.rules.financement_cpts import financement_cpts
 
 CAS = lire(DOSSIER / "financement_cpts.yaml")
-DEFAUT = CAS["defaut"]["int_cpts"]
+DEFAUT = CAS["defaut"]["contrats_cpts"]
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def p_cas(tmp_path_factory):
 
 
 def _int_cpts(contrat: dict, missions: list[dict]) -> pl.DataFrame:
-    return trame("int_cpts", [DEFAUT | contrat | m for m in missions] or [DEFAUT | contrat])
+    return trame("contrats_cpts", [DEFAUT | contrat | m for m in missions] or [DEFAUT | contrat])
 
 
 def test_mission_amounts_not_supplied_is_an_error_naming_the_parameter():
@@ -68,8 +68,8 @@ def test_funding_is_between_zero_and_the_cap(p_cas, population, signature, missi
         for nom, t in missions
         if signature <= date(annee, 12, 31)
     ]
-    int_cpts = _int_cpts({"population": population, "date_signature": signature}, m)
-    r = financement_cpts(int_cpts.filter(pl.col("date_signature") <= date(annee, 12, 31)), p_cas, annee)
+    contrats_cpts = _int_cpts({"population": population, "date_signature": signature}, m)
+    r = financement_cpts(contrats_cpts.filter(pl.col("date_signature") <= date(annee, 12, 31)), p_cas, annee)
     assert (r["montant_centimes"] >= 0).all()
     assert (r["montant_centimes"] <= r["plafond_annuel"]).all()
     payes, non = r.filter(pl.col("est_eligible")), r.filter(~pl.col("est_eligible"))

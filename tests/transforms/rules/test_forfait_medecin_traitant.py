@@ -27,7 +27,10 @@ def test_installments_sum_exactly_to_the_yearly_amount(n1, n2, n3, annee):
         {"categorie": "age_80_plus_sans_ald", "nb_patients": n3},
     ]
     r = appliquer(
-        "forfait_medecin_traitant", entrees_du_cas(FICHIER, {"int_categories_mt": categories}), P, annee
+        "forfait_medecin_traitant",
+        entrees_du_cas(FICHIER, {"categories_medecin_traitant": categories}),
+        P,
+        annee,
     )
     lignes = r.paiements
     total = r.justificatifs["montant_centimes"][0]

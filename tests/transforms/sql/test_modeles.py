@@ -19,7 +19,7 @@ from flows.modeles import calculer_modeles
 from flows.parametres_io import charger_parametres
 from flows.reglages import Reglages
 from schemas.sources import TABLES
-from transforms.modeles import sql, tables_lues, variables
+from transforms.modeles import catalogue, tables_lues, variables
 from transforms.rules.forfait_medecin_traitant import forfait_medecin_traitant
 
 N = 2025
@@ -185,7 +185,7 @@ def test_percentiles_are_nearest_rank_values(percentile, seuil):
             "file_active": [999] * 11,
         }
     )
-    r = con.sql(sql("percentiles")).pl()
+    r = con.sql(catalogue()["percentiles"].texte).pl()
     ligne = r.filter(pl.col("percentile") == percentile).row(0, named=True)
     assert ligne["seuil"] == seuil
     assert ligne["nb_medecins"] == 10
@@ -258,7 +258,7 @@ def modeles_fmt(lake_fmt, tmp_path_factory) -> dict[str, pl.DataFrame]:
 
 @pytest.fixture(scope="module")
 def categories(modeles_fmt) -> dict[str, tuple[int, int]]:
-    df = modeles_fmt["int_categories_mt"]
+    df = modeles_fmt["categories_medecin_traitant"]
     assert df["ps"].unique().to_list() == [A]
     return {r["categorie"]: (r["nb_patients"], r["nb_patients_c2s"]) for r in df.iter_rows(named=True)}
 
@@ -281,7 +281,9 @@ def test_fmt_categories_at_every_age_boundary_ald_c2s_and_not_seen(categories):
 def test_fmt_not_seen_c2s_patient_gets_no_supplement_through_the_models(modeles_fmt):
     """rules.md §7, Decision: of the two C2S patients at 31/12 (41 seen, 54 not seen), only 41 brings the
     +10 € supplement of the 2026 grid; 54 brings the flat 5 € of "not seen"."""
-    r = forfait_medecin_traitant(modeles_fmt["activite_medecins"], modeles_fmt["int_categories_mt"], P, N)
+    r = forfait_medecin_traitant(
+        modeles_fmt["activite_medecins"], modeles_fmt["categories_medecin_traitant"], P, N
+    )
     x = r.filter(pl.col("ps") == A).row(0, named=True)
     grille = P.a("forfait_medecin_traitant", "grille_centimes", date(N + 1, 1, 1))
     assert (x["nb_patients_c2s"], x["nb_patients_c2s_supplement"]) == (2, 1)
@@ -293,6 +295,12 @@ def test_fmt_not_seen_c2s_patient_gets_no_supplement_through_the_models(modeles_
 
 def test_a_model_names_the_lake_tables_it_reads():
     """The benchmark's rows/s per model counts the rows of the lake tables its SQL reads."""
-    assert tables_lues(sql("int_activite")) == ["ER_PRS_F"]
-    assert tables_lues(sql("int_categories_mt")) == ["ER_PRS_F", "ER_PRS_F_prec", "IR_IMB_R", "IR_ORC_R"]
-    assert tables_lues(sql("percentiles")) == []  # reads only other models
+    assert tables_lues("int_activite") == ["DA_PRA_R", "ER_PRS_F"]  # through the staging views it reads
+    assert tables_lues("categories_medecin_traitant") == [
+        "DA_PRA_R",
+        "ER_PRS_F",
+        "ER_PRS_F_prec",
+        "IR_IMB_R",
+        "IR_ORC_R",
+    ]
+    assert tables_lues("percentiles") == []  # reads only other models

@@ -212,14 +212,14 @@ def taux(num: int | None, den: int | None) -> str | None:
 
 def contrats(
     activite_medecins: pl.DataFrame,
-    int_contrats_assistant_medical: pl.DataFrame,
+    contrats_assistant_medical: pl.DataFrame,
     seuils_reference: pl.DataFrame,
     p: JeuParametres,
     annee: int,
 ) -> pl.DataFrame:
     """One row per contract signed by 31/12/N: its doctor, band, achievement, the check at signature and each
     installment of N+1 (``echeances_n_plus_1``, with how it is computed)."""
-    c = contrats_evalues(int_contrats_assistant_medical, activite_medecins, seuils_reference, p, annee)
+    c = contrats_evalues(contrats_assistant_medical, activite_medecins, seuils_reference, p, annee)
     e = echeances(c, p, annee)
     detail_echeances = e.group_by("reference_contrat").agg(
         pl.struct(

@@ -1,4 +1,4 @@
--- grain: one row per prestation nature code (IR_NAT_V), with its regroupement (PRS_NAT_RGT)
+-- grain: one row per prestation nature code of the IR_NAT_V nomenclature, with its regroupement (PRS_NAT_RGT) [key: prs_nat]
 SELECT
     CAST(PRS_NAT AS BIGINT) AS prs_nat,
     CAST(PRS_NAT_RGT AS BIGINT) AS prs_nat_rgt

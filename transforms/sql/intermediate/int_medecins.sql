@@ -1,21 +1,21 @@
--- grain: one row per doctor (STA_PFS_NUM) of DA_PRA_R at 31/12/N: his main cabinet's attributes (rules.md §0)
+-- grain: one row per doctor (STA_PFS_NUM) of DA_PRA_R at 31/12/N: his main cabinet's attributes (rules.md §0) [key: ps]
 -- Decision: when no cabinet carries the main number itself, the lowest cabinet number of the group stands for it.
 WITH principal AS (
     SELECT *
-    FROM stg_cabinets
+    FROM stg_da_pra_r
     QUALIFY row_number() OVER (PARTITION BY ps ORDER BY (cabinet = ps) DESC, cabinet) = 1
 ),
 optam AS (
     SELECT DISTINCT c.ps
-    FROM read_parquet(getvariable('t_OPTAM')) o
-    JOIN stg_cabinets c ON c.cabinet = o.PFS_PFS_NUM
-    WHERE o.ADH_DEB_DTE <= getvariable('fin') AND (o.ADH_FIN_DTE IS NULL OR o.ADH_FIN_DTE >= getvariable('fin'))
+    FROM stg_optam o
+    JOIN stg_da_pra_r c ON c.cabinet = o.cabinet
+    WHERE o.debut <= getvariable('fin') AND (o.fin IS NULL OR o.fin >= getvariable('fin'))
 ),
 zone AS (
-    SELECT COM_INSEE, arg_max(ZONE, ZON_DEB_DTE) AS zone
-    FROM read_parquet(getvariable('t_ZONAGE'))
-    WHERE ZON_DEB_DTE <= getvariable('fin') AND (ZON_FIN_DTE IS NULL OR ZON_FIN_DTE >= getvariable('fin'))
-    GROUP BY COM_INSEE
+    SELECT commune, arg_max(zone, debut) AS zone
+    FROM stg_zonage
+    WHERE debut <= getvariable('fin') AND (fin IS NULL OR fin >= getvariable('fin'))
+    GROUP BY commune
 ),
 m AS (
     SELECT
@@ -45,4 +45,4 @@ SELECT
     z.zone
 FROM m
 LEFT JOIN optam o ON o.ps = m.ps
-LEFT JOIN zone z ON z.COM_INSEE = m.commune
+LEFT JOIN zone z ON z.commune = m.commune

@@ -1,4 +1,4 @@
--- grain: one row per doctor (STA_PFS_NUM) × forfait médecin traitant category of his patientèle MT at 31/12/N (rules.md §7)
+-- grain: one row per doctor (STA_PFS_NUM) × forfait médecin traitant category of his patientèle MT at 31/12/N (rules.md §7) [key: ps, categorie]
 -- Counts only: patients never leave DuckDB. Age in N, ALD and C2S at 31/12/N; from the grid that has it, "not
 -- seen" = no act line of the doctor with a net quantity > 0 for that patient in N−1 nor in N (it takes precedence).
 WITH mt AS (
@@ -6,33 +6,33 @@ WITH mt AS (
     FROM int_patients_mt
 ),
 ald AS (
-    SELECT DISTINCT hash(BEN_NIR_PSA, BEN_RNG_GEM) AS patient
-    FROM read_parquet(getvariable('t_IR_IMB_R'))
-    WHERE IMB_ALD_DTD <= getvariable('fin') AND (IMB_ALD_DTF IS NULL OR IMB_ALD_DTF >= getvariable('fin'))
+    SELECT DISTINCT patient
+    FROM stg_ir_imb_r
+    WHERE debut <= getvariable('fin') AND (fin IS NULL OR fin >= getvariable('fin'))
 ),
 c2s AS (
-    SELECT DISTINCT hash(BEN_NIR_PSA, BEN_RNG_GEM) AS patient
-    FROM read_parquet(getvariable('t_IR_ORC_R'))
-    WHERE list_contains(getvariable('cta_c2s'), BEN_CTA_TYP)
-        AND ORC_DEB_DTE <= getvariable('fin') AND (ORC_FIN_DTE IS NULL OR ORC_FIN_DTE >= getvariable('fin'))
+    SELECT DISTINCT patient
+    FROM stg_ir_orc_r
+    WHERE list_contains(getvariable('cta_c2s'), type_contrat)
+        AND debut <= getvariable('fin') AND (fin IS NULL OR fin >= getvariable('fin'))
 ),
 vus AS (
     SELECT DISTINCT ps, patient
     FROM (
-        SELECT c.ps, hash(l.BEN_NIR_PSA, l.BEN_RNG_GEM) AS patient, year(l.EXE_SOI_DTD) AS an
-        FROM read_parquet([getvariable('t_ER_PRS_F_prec'), getvariable('t_ER_PRS_F')]) l
-        JOIN stg_cabinets c ON c.cabinet = l.PFS_EXE_NUM
+        SELECT c.ps, l.patient, year(l.date_soins) AS an
+        FROM stg_er_prs_f l
+        JOIN stg_da_pra_r c ON c.cabinet = l.cabinet
         -- only the lines of a doctor for one of his MT patients: the aggregation stays at the size of the
         -- patientèle instead of every (doctor, patient) pair of two years of claims (it spilled > 40 GB)
-        SEMI JOIN int_patients_mt p ON p.ps = c.ps AND p.patient = hash(l.BEN_NIR_PSA, l.BEN_RNG_GEM)
-        JOIN stg_natures n ON n.prs_nat = l.PRS_NAT_REF
+        SEMI JOIN int_patients_mt p ON p.ps = c.ps AND p.patient = l.patient
+        JOIN stg_ir_nat_v n ON n.prs_nat = l.nature
         WHERE getvariable('fmt_non_vu')
-            AND l.EXE_SOI_DTD BETWEEN getvariable('debut_prec') AND getvariable('fin')
-            AND l.DPN_QLF <> getvariable('dpn_info')
-            AND l.CPL_MAJ_TOP <= getvariable('cpl_max')
+            AND l.date_soins BETWEEN getvariable('debut_prec') AND getvariable('fin')
+            AND l.qualificatif_depense <> getvariable('dpn_info')
+            AND l.top_majoration <= getvariable('cpl_max')
             AND list_contains(getvariable('nat_rgt_actes'), n.prs_nat_rgt)
         GROUP BY ALL
-        HAVING sum(l.PRS_ACT_QTE) > 0
+        HAVING sum(l.quantite) > 0
     )
 ),
 patients AS (

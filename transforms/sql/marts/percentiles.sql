@@ -1,4 +1,4 @@
--- grain: one row per (specialty, percentile) of year N over in-scope doctors with a value > 0 (rules.md §1)
+-- grain: one row per (specialty, percentile) of year N over in-scope doctors with a value > 0 (rules.md §1) [key: specialite, percentile]
 -- value: patientèle MT at 31/12/N for GPs, file active of N for every other specialty; nearest rank (quantile_disc)
 WITH valeurs AS (
     SELECT specialite, CASE WHEN est_generaliste THEN patientele_mt ELSE file_active END AS valeur

@@ -1,4 +1,4 @@
--- grain: one row per cabinet (PFS_PFS_NUM) of the DA_PRA_R snapshot at 31/12/N, with its doctor (STA_PFS_NUM)
+-- grain: one row per cabinet (PFS_PFS_NUM) of the DA_PRA_R snapshot at 31/12/N, with its doctor (STA_PFS_NUM) [key: cabinet]
 SELECT
     PFS_PFS_NUM AS cabinet,
     STA_PFS_NUM AS ps,

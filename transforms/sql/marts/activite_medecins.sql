@@ -1,4 +1,4 @@
--- grain: one row per doctor (STA_PFS_NUM) of DA_PRA_R at 31/12/N: everything the yearly forfaits read
+-- grain: one row per doctor (STA_PFS_NUM) of DA_PRA_R at 31/12/N: everything the yearly forfaits read [key: ps]
 SELECT
     getvariable('annee') AS annee_reference,
     m.*,
@@ -9,7 +9,7 @@ SELECT
     coalesce(a.file_active, 0) AS file_active,
     coalesce(p.patientele_mt, 0) AS patientele_mt,
     coalesce(o.nb_patients_orientes_ipa, 0) AS nb_patients_orientes_ipa,
-    d.SAS_OPE_DTE IS NOT NULL AND d.SAS_OPE_DTE <= getvariable('fin') AS est_sas_operationnel,
+    d.date_operationnel IS NOT NULL AND d.date_operationnel <= getvariable('fin') AS est_sas_operationnel,
     coalesce(s.est_inscrit_sas, false) AS est_inscrit_sas,
     coalesce(s.est_agenda_ou_orga_sas, false) AS est_agenda_ou_orga_sas,
     coalesce(u.nb_stagiaires, 0) AS nb_stagiaires
@@ -17,6 +17,6 @@ FROM int_medecins m
 LEFT JOIN int_activite a ON a.ps = m.ps
 LEFT JOIN int_patientele_mt p ON p.ps = m.ps
 LEFT JOIN int_orientations_ipa o ON o.ps = m.ps
-LEFT JOIN read_parquet(getvariable('t_SAS_DEPLOIEMENT')) d ON d.DPT_COD = m.departement
+LEFT JOIN stg_sas_deploiement d ON d.departement = m.departement
 LEFT JOIN int_sas s ON s.ps = m.ps
 LEFT JOIN int_msu u ON u.ps = m.ps

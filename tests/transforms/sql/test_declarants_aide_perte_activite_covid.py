@@ -1,5 +1,6 @@
-"""The model int_aide_perte_activite_covid (rules.md §8) on a lake written by hand (2019 and 2020): the fees
-of 16 March–30 May of each year, per declaring professional; and a run of 2020 without 2019 in the lake."""
+"""The model declarants_aide_perte_activite_covid (rules.md §8) on a lake written by hand (2019 and 2020):
+the fees of 16 March–30 May of each year, per declaring professional; and a run of 2020 without 2019 in the
+lake."""
 
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ def declarants(tmp_path_factory) -> dict[str, dict]:
     racine = tmp_path_factory.mktemp("dipa")
     reglages = Reglages(_lake(racine), memoire="1GB")
     sorties = calculer_modeles(reglages, 2020, charger_parametres(), racine / "run")
-    modele = pl.read_parquet(sorties["int_aide_perte_activite_covid"])
+    modele = pl.read_parquet(sorties["declarants_aide_perte_activite_covid"])
     return {r["ps"]: r for r in modele.iter_rows(named=True)}
 
 
