@@ -30,6 +30,7 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from flows.fichiers import ecrire_csv, panne, publier_dossier, sha256_fichier
+from flows.reglages import muet
 from schemas.sorties import schema_publication
 from transforms.ledger import COLONNES_CUMULS, COLONNES_MOUVEMENTS, a_publier, bilan, echeance_par_defaut
 from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
@@ -263,7 +264,7 @@ def publier(
     journal: Callable[[str], None] | None = None,
 ) -> dict:
     """Publish a run folder through the ledger; return the publication's manifest (and its folder)."""
-    log = journal or (lambda m: None)
+    log = journal or muet
     run, ledger, dossier = Path(run), Path(ledger), Path(dossier)
     manifest_run, sha_run, lignes_run = lire_run(run)
     annee = manifest_run["annee_reference"]

@@ -299,3 +299,82 @@ def test_the_cli_json_output_parses_and_matches_the_payment_file(premier_run):
     )
     cles = ("dispositif", "nature_versement")
     assert par_groupe == {tuple(x[k] for k in cles): (x["n"], x["s"]) for x in attendu.to_dicts()}
+
+
+def forfait_jouet(activite_medecins: pl.DataFrame, p, annee: int) -> pl.DataFrame:
+    """A toy dispositif: a yearly amount to every doctor in scope with acts in N."""
+    from transforms.rules.commun import resultat
+
+    df = activite_medecins.with_columns(
+        pl.col("est_dans_champ").alias("critere_dans_champ"), (pl.col("nb_actes") > 0).alias("critere_actes")
+    )
+    montant = int(p.a("forfait_jouet", "montant_centimes", date(annee, 1, 1)))
+    return resultat(df, "FORFAIT_JOUET", annee, ["nb_actes"], pl.lit(montant))
+
+
+@pytest.fixture(scope="module")
+def parametres_jouet(tmp_path_factory):
+    """The parameter folder with the toy dispositif's file beside the others."""
+    import shutil
+
+    from flows.parametres_io import DOSSIER_PARAMETRES
+
+    d = tmp_path_factory.mktemp("parametres") / "parameters"
+    shutil.copytree(DOSSIER_PARAMETRES, d)
+    (d / "forfait_jouet.yaml").write_text(
+        "parametres:\n  montant_centimes:\n    valeurs:\n"
+        "      2024-01-01: {valeur: 1200, source: 'test: a toy dispositif'}\n",
+        encoding="utf-8",
+    )
+    return charger_parametres(dossier=d, overlay=OVERLAY_ILLUSTRATIF)
+
+
+def test_a_new_dispositif_is_one_registry_line_and_its_lines_reach_the_payment_file(
+    premier_run, parametres_jouet, tmp_path
+):
+    """Adding a dispositif: its rule, its parameter file, one Regle; the run pays it and checks its lines."""
+    from transforms.registre import REGLES, Regle
+
+    d, r = premier_run
+    jouet = Regle(
+        "forfait_jouet",
+        "FORFAIT_JOUET",
+        forfait_jouet,
+        entrees=("activite_medecins",),
+        vigueur="montant_centimes",
+        montants=lambda p, annee: [int(p.a("forfait_jouet", "montant_centimes", date(annee, 1, 1)))],
+    )
+    r2 = executer(
+        N, Reglages(d / "lake", tmp_path / "out", "2GB"), parametres=parametres_jouet, regles=(*REGLES, jouet)
+    )
+    dossier = Path(r2["dossier"])
+    paiements = pl.read_parquet(dossier / "paiements.parquet")
+    lignes = paiements.filter(pl.col("dispositif") == "FORFAIT_JOUET")
+    activite = pl.read_parquet(
+        next((d / "lake" / "derives" / "modeles").glob(f"annee={N}-*")) / "activite_medecins.parquet"
+    )
+    payes = activite.filter(pl.col("est_dans_champ") & (pl.col("nb_actes") > 0))
+    assert lignes.height == payes.height > 0
+    assert set(lignes["beneficiaire_id"]) == set(payes["ps"])
+    assert (lignes["montant_centimes"] == 1200).all() and (lignes["echeance"] == date(N + 1, 4, 30)).all()
+    j = pl.read_parquet(dossier / "justificatifs.parquet").filter(pl.col("dispositif") == "FORFAIT_JOUET")
+    assert j.height == activite.height  # one justification per doctor, paid or not
+    ancien = pl.read_parquet(Path(r["dossier"]) / "paiements.parquet")
+    assert paiements.filter(pl.col("dispositif") != "FORFAIT_JOUET").equals(ancien)  # the others unchanged
+    faux = Regle(  # the same rule claiming another amount: the payment file's check refuses the run
+        "forfait_jouet",
+        "FORFAIT_JOUET",
+        forfait_jouet,
+        entrees=("activite_medecins",),
+        vigueur="montant_centimes",
+        montants=lambda p, annee: [999],
+    )
+    import pandera.errors
+
+    with pytest.raises(pandera.errors.SchemaErrors, match="FORFAIT_JOUET"):
+        executer(
+            N,
+            Reglages(d / "lake", tmp_path / "out2", "2GB"),
+            parametres=parametres_jouet,
+            regles=(*REGLES, faux),
+        )

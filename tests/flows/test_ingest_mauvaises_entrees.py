@@ -418,7 +418,7 @@ def test_batch_boundaries_change_neither_the_lake_nor_the_row_numbers(extrait, t
     n = lire(extrait, "ER_PRS_F").height
     modifier(extrait, "ER_PRS_F", n - 1, "EXE_SOI_DTD", "31/02/2025")
     un_lot = ingerer(extrait, ANNEE, tmp_path / "un")
-    monkeypatch.setattr("flows.ingest.TAILLE_LOT", n // 5)
+    monkeypatch.setattr("flows.ingest_tables.TAILLE_LOT", n // 5)
     lots = ingerer(extrait, ANNEE, tmp_path / "lots")
     assert lots["tables"]["ER_PRS_F"]["lignes_lues"] == n
     assert quarantaine(tmp_path / "lots", "ER_PRS_F")["ligne"].to_list() == [n - 1]
@@ -436,7 +436,7 @@ def _tries(defauts: list[dict]) -> list[dict]:
 
 def _lectures(monkeypatch) -> list:
     """Record, for each CSV read of the claims, which columns polars' reader was asked to parse."""
-    import flows.ingest as ingest
+    import flows.ingest_tables as ingest
 
     lectures, lecteur = [], ingest._lecteur
 
@@ -462,7 +462,7 @@ def test_a_malformed_integer_deep_in_the_file_reads_the_table_again_as_text(
         pl.when(rang == n - 2).then(pl.lit("1.5")).otherwise(pl.col("PRS_ACT_QTE")).alias("PRS_ACT_QTE"),
     )
     ecrire(extrait, "ER_PRS_F", df)
-    monkeypatch.setattr("flows.ingest.TAILLE_LOT", n // 5)
+    monkeypatch.setattr("flows.ingest_tables.TAILLE_LOT", n // 5)
     lectures = _lectures(monkeypatch)
     r = ingerer(extrait, ANNEE, tmp_path / "lake", seuil_large)["tables"]["ER_PRS_F"]
     assert len(lectures) == 2 and lectures[0] and lectures[1] == []  # typed first, then all text
@@ -470,7 +470,7 @@ def test_a_malformed_integer_deep_in_the_file_reads_the_table_again_as_text(
     assert q["ligne"].to_list() == [2, n - 1]
     assert q["PRS_ACT_QTE"][1] == "1.5" and "PRS_ACT_QTE: type Int64 (1.5)" in q["motifs"][1]
     assert (r["lignes_lues"], r["lignes_retenues"], r["lignes_quarantaine"]) == (n, n - 2, 2)
-    monkeypatch.setattr("flows.ingest._entiers", lambda schema: {})  # all text from the start
+    monkeypatch.setattr("flows.ingest_tables._entiers", lambda schema: {})  # all text from the start
     texte = ingerer(extrait, ANNEE, tmp_path / "texte", seuil_large)["tables"]["ER_PRS_F"]
     assert _tries(texte["defauts"]) == _tries(r["defauts"])
     lake = pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / "ER_PRS_F.parquet")
@@ -496,7 +496,7 @@ def test_integers_parsed_by_the_reader_give_the_lake_of_the_text_read(
     lectures = _lectures(monkeypatch)
     typee = ingerer(extrait, ANNEE, tmp_path / "typee", seuil_large)["tables"]["ER_PRS_F"]
     assert len(lectures) == 1 and "RGM_COD" in lectures[0]  # no second read
-    monkeypatch.setattr("flows.ingest._entiers", lambda schema: {})
+    monkeypatch.setattr("flows.ingest_tables._entiers", lambda schema: {})
     texte = ingerer(extrait, ANNEE, tmp_path / "texte", seuil_large)["tables"]["ER_PRS_F"]
     a = pl.read_parquet(tmp_path / "typee" / f"annee={ANNEE}" / "ER_PRS_F.parquet")
     assert a.equals(pl.read_parquet(tmp_path / "texte" / f"annee={ANNEE}" / "ER_PRS_F.parquet"))

@@ -163,9 +163,9 @@ def test_typed_parquet_sources_are_checked_the_same_way():
 
 @pytest.mark.parametrize("valeur", PIEGES + ["-0", '"7"', "9223372036854775807", "7 ", "\t7"])
 def test_polars_reader_takes_an_integer_only_as_the_model_types_it(valeur):
-    """The ingest lets polars' CSV reader parse integer columns (flows/ingest.py, ``_entiers``); whatever it
-    takes must be typed by the model to the same value, without a defect. What it refuses makes the ingest
-    read the table again as text, so it may refuse more than the model does, never accept more."""
+    """The ingest lets polars' CSV reader parse integer columns (flows/ingest_tables.py, ``_entiers``);
+    whatever it takes must be typed by the model to the same value, without a defect. What it refuses makes
+    the ingest read the table again as text, so it may refuse more than the model does, never accept more."""
     csv = f"CPL_MAJ_TOP;X\n{valeur};x\n".encode()
     try:
         lu = pl.scan_csv(
