@@ -1,5 +1,6 @@
 """The annual run of reference year N: lake → DuckDB models → rules → validated payment file (outputs.md),
-then, with a ledger, its publication. The year N is the partition key: a backfill re-runs years.
+then, with a ledger, its publication. The year N is the partition key: a backfill re-runs years. It runs
+in-process; flows/orchestration.py runs the same function as a Prefect flow, its steps as tasks.
 
 This module wires the steps; each lives in its own module: the ingest (flows/ingest.py), the models and their
 cache (flows/modeles.py), the reference thresholds (flows/reference.py), the rules (transforms/calcul.py
@@ -10,12 +11,10 @@ through flows/etapes.py), the run folder and its manifest (flows/dossier_run.py)
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
 from flows.dossier_run import ecrire_sorties, nettoyer_temporaires, nouveau_dossier, publier_run
 from flows.erreurs import ErreurRun
@@ -24,14 +23,12 @@ from flows.fichiers import panne
 from flows.ingest import deja_ingere, ingerer
 from flows.lake import dossier_annee
 from flows.ledger import publier as publier_ledger
-from flows.modeles import cle_cache_modeles, modeles
 from flows.parametres_io import charger_parametres
-from flows.reference import seuils_reference
-from flows.reglages import MEMOIRE_PAR_DEFAUT, Reglages
+from flows.reglages import Reglages
 from transforms.parametres import JeuParametres
 from transforms.registre import REGLES, Regle
 
-__all__ = ["ErreurRun", "annual_run", "executer"]
+__all__ = ["ErreurRun", "executer"]
 
 
 def executer(
@@ -45,6 +42,7 @@ def executer(
 ) -> dict:
     """The annual run of year N without Prefect (the flow below runs the same steps as tasks); with
     ``reglages.ledger``, the run is then published through it (flows/ledger.py)."""
+    debut = time.perf_counter()
     log, lancer = reglages.journal, etape or appeler
     p = parametres or charger_parametres()
     lake, out = reglages.lake, reglages.out
@@ -59,8 +57,9 @@ def executer(
         log(f"removed {d.name}, left by a run that did not finish")
     run_id, travail = nouveau_dossier(out, annee)
     try:
-        r, _ = calculer_annee(reglages, annee, p, travail, regles, lancer)
-        manifest = lancer(ecrire_sorties, r, p, annee, lake, travail, run_id, regles)
+        with p.suivi() as lus:  # which parameters the run reads: its manifest names their warnings
+            r, _ = calculer_annee(reglages, annee, p, travail, regles, lancer)
+        manifest = lancer(ecrire_sorties, r, p, annee, lake, travail, run_id, regles, lus)
         panne("avant_renommage_run")
         dossier = lancer(publier_run, travail, out, run_id)
     except BaseException:
@@ -70,6 +69,7 @@ def executer(
     resultat = {
         "dossier": str(dossier),
         **{k: manifest[k] for k in ("run_id", "totaux_de_controle", "total")},
+        "secondes": round(time.perf_counter() - debut, 3),  # the computation, without the process around it
     }
     panne("avant_publication")
     if reglages.ledger is not None:
@@ -88,53 +88,3 @@ RESUME_PUBLICATION = (
     "nouvelles_cles",
     "regularisations",
 )
-
-
-@flow(name="annual_run", log_prints=False)
-def annual_run(
-    annee: int,
-    lake: str,
-    out: str,
-    extract: str | None = None,
-    overlay: str | list[str] | None = None,
-    memoire: str = MEMOIRE_PAR_DEFAUT,
-    ledger: str | None = None,
-    publications: str | None = None,
-    echeance: date | None = None,
-) -> dict:
-    """Prefect flow of the annual run; with ``ledger``, the run is published through it (``publications``:
-    where publication folders go).
-
-    Resume: the models task's outputs are persisted in the lake under the key of their inputs (ingests read,
-    model variables, code), which is also its Prefect cache key; the reference percentiles are kept the same
-    way. A run started again after a failure reads them back and goes on from there."""
-    taches = {
-        ingerer: task(ingerer, name="ingest", cache_policy=NO_CACHE),
-        modeles: task(modeles, name="models", cache_key_fn=cle_cache_modeles, persist_result=True),
-        seuils_reference: task(seuils_reference, name="reference percentiles", cache_policy=NO_CACHE),
-        ecrire_sorties: task(ecrire_sorties, name="outputs", cache_policy=NO_CACHE),
-        publier_run: task(
-            publier_run, name="publish run folder", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5
-        ),
-        publier_ledger: task(publier_ledger, name="publish through the ledger", cache_policy=NO_CACHE),
-    }
-
-    def etape(fn, *a, **k):
-        return taches[fn](*a, **k)
-
-    reglages = Reglages(
-        Path(lake),
-        Path(out),
-        memoire,
-        Path(ledger) if ledger else None,
-        Path(publications) if publications else None,
-        get_run_logger().info,
-    )
-    return executer(
-        annee,
-        reglages,
-        Path(extract) if extract else None,
-        charger_parametres(overlay=overlay or None),
-        etape=etape,
-        echeance=echeance,
-    )

@@ -1,8 +1,9 @@
 """Backfill: re-run past years, each with the parameters in force for it, and report what changed.
 
-The year N is the partition key: each year is one ``annual_run`` (a Prefect subflow) whose rules read the
-parameters at their own dates for N. Years run in ascending order, so that a year's extract is ingested before
-a later year reads it (N−1 for the forfait médecin traitant of 2026, 2021 for the assistant aid).
+The year N is the partition key: each year is one annual run (under Prefect, a subflow) whose rules read the
+parameters at their own dates for N. Every year is checked first (its extract or lake year, and the years it
+reads: N−1 for the forfait médecin traitant of 2026, 2021 for the assistant aid), then the extracts given are
+ingested, then the years run in ascending order.
 
 What changed, per year: with ``--publish``, the publication (new keys, regularisations); without, the run
 compared with the previous run of the same year, key by key, the same way a publication would
@@ -16,13 +17,18 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from prefect import flow
 
-from flows.annual_run import annual_run, executer
+from flows.annual_run import executer
 from flows.dossier_run import runs_publies
 from flows.erreurs import ErreurRun
-from flows.reglages import MEMOIRE_PAR_DEFAUT, Reglages
+from flows.ingest import deja_ingere, ingerer
+from flows.parametres_io import charger_parametres
+from flows.reglages import Reglages
 from transforms.ledger import ecarts_runs
+from transforms.modeles import besoin_annee_precedente, variables
+from transforms.parametres import JeuParametres
+from transforms.registre import en_vigueur
+from transforms.rules.aide_assistant_medical import annee_reference
 
 
 def ecarts(precedent: Path | None, nouveau: Path) -> dict:
@@ -38,56 +44,65 @@ def ecarts(precedent: Path | None, nouveau: Path) -> dict:
     }
 
 
-def une_annee(
-    annee: int, extracts: Path | None, lake: Path, out: Path, run: Callable[[int, Path | None], dict]
-) -> dict:
-    extrait = extracts / str(annee) if extracts is not None and (extracts / str(annee)).is_dir() else None
-    if extrait is None and not (lake / f"annee={annee}").exists():
+def extrait_de(annee: int, extracts: Path | None) -> Path | None:
+    """The extract of year N under ``extracts`` (``<extracts>/<N>``), if there is one."""
+    d = Path(extracts) / str(annee) if extracts is not None else None
+    return d if d is not None and d.is_dir() else None
+
+
+def verifier(annees: list[int], lake: Path, extracts: Path | None, p: JeuParametres) -> None:
+    """Check every year's inputs before computing any: its extract or lake year, and the years its rules read
+    (N−1's claims, the assistant aid's reference year). Every problem is listed at once."""
+    disponibles = {a for a in annees if extrait_de(a, extracts)} | {
+        int(d.name.removeprefix("annee=")) for d in Path(lake).glob("annee=*") if d.is_dir()
+    }
+    problemes = []
+    for a in sorted(set(annees)):
+        if a not in disponibles:
+            problemes.append(f"{a} is not in the lake and has no extract (expected {extracts or 'DIR'}/{a})")
+            continue
+        besoins = besoin_annee_precedente(variables(p, a))
+        if besoins and a - 1 not in disponibles:
+            problemes.append(f"{a}: {' and '.join(besoins)} read(s) the claims of {a - 1}, absent")
+        if en_vigueur("aide_assistant_medical", p, a):
+            r = annee_reference(p, a)
+            if r not in disponibles:
+                problemes.append(f"{a}: the assistant aid reads the reference distribution of {r}, absent")
+    if problemes:
         raise ErreurRun(
-            f"backfill of {annee}: year {annee} is not in the lake {lake} and there is no extract of it "
-            f"(--extracts DIR, with the year's tables in DIR/{annee})"
+            f"backfill of {min(annees)}–{max(annees)} stopped before computing any year:\n  - "
+            + "\n  - ".join(problemes)
+            + f"\nIngest the missing years (forfaits ingest --extract DIR --year N --lake {lake}), give "
+            "their extracts (--extracts DIR, one sub-folder per year), or choose other years (--years)."
         )
+
+
+def une_annee(annee: int, out: Path, run: Callable[[int], dict]) -> dict:
+    """Run year N and say what changed against its previous run."""
     avant = runs_publies(out, annee)
-    r = run(annee, extrait)
+    r = run(annee)
     r["changements"] = ecarts(avant[-1] if avant else None, Path(r["dossier"]))
     return r
 
 
-@flow(name="backfill", log_prints=False)
 def backfill(
     annees: list[int],
-    lake: str,
-    out: str,
-    extracts: str | None = None,
-    overlay: str | list[str] | None = None,
-    memoire: str = MEMOIRE_PAR_DEFAUT,
-    ledger: str | None = None,
-    publications: str | None = None,
+    reglages: Reglages,
+    extracts: Path | None = None,
+    parametres: JeuParametres | None = None,
     echeance: date | None = None,
 ) -> dict:
-    """Run (with ``ledger``: and publish) each year of ``annees``; return per year the run and its changes."""
-
-    def run(annee, extrait):
-        return annual_run(
-            annee,
-            lake,
-            out,
-            str(extrait) if extrait else None,
-            overlay,
-            memoire,
-            ledger,
-            publications,
-            echeance,
-        )
-
-    racine = Path(extracts) if extracts else None
-    return {a: une_annee(a, racine, Path(lake), Path(out), run) for a in sorted(set(annees))}
-
-
-def backfill_sans_prefect(annees: list[int], reglages: Reglages, extracts: Path | None = None, **k) -> dict:
-    """The same years without Prefect (tests, benchmarks)."""
-
-    def run(annee, extrait):
-        return executer(annee, reglages, extrait, **k)
-
-    return {a: une_annee(a, extracts, reglages.lake, reglages.out, run) for a in sorted(set(annees))}
+    """Check every year, ingest the extracts given, then run (with ``reglages.ledger``: and publish) each
+    year in ascending order, in-process; return per year the run and what changed (flows/orchestration.py:
+    the same as a Prefect flow)."""
+    p = parametres or charger_parametres()
+    annees = sorted(set(annees))
+    verifier(annees, reglages.lake, extracts, p)
+    for a in annees:
+        extrait = extrait_de(a, extracts)
+        if extrait is not None and not deja_ingere(extrait, a, reglages.lake, p):
+            ingerer(extrait, a, reglages.lake, p, journal=reglages.journal)
+    return {
+        a: une_annee(a, reglages.out, lambda n: executer(n, reglages, None, p, echeance=echeance))
+        for a in annees
+    }

@@ -1,295 +1,517 @@
-"""Command line: ``forfaits generate | ingest | run | publish | backfill | serve | explain | simulate``."""
+"""Command line: ``forfaits generate | ingest | run | publish | backfill | serve | explain | simulate``.
+
+Quiet and quick by default: a command runs its steps in-process and starts no server; with a standing Prefect
+server (``PREFECT_API_URL``), or ``--prefect``, ingest, run and backfill go through Prefect and are recorded
+there. No telemetry is sent, whatever the environment. An expected error prints one message — what, where,
+what to do — and exits with its class's code (flows/erreurs.py, README "Exit codes"); with ``--json`` an
+error object goes to stdout. Only a bug shows a traceback, with where its log is.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
-from datetime import datetime
-from pathlib import Path
-from typing import Annotated
+import os
 
-import typer
+# before anything imports Prefect: no telemetry from this command, whatever the environment
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")  # progress: our own lines
+
+import atexit  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from datetime import datetime  # noqa: E402
+from enum import StrEnum  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated  # noqa: E402
+
+import typer  # noqa: E402
+
+from flows.erreurs import EntreeRefusee, ErreurAttendue, ErreurRun, Sortie  # noqa: E402
+from flows.reglages import MEMOIRE_PAR_DEFAUT  # noqa: E402
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Forfaits: annual non fee-for-service payments."
+    add_completion=False,
+    no_args_is_help=True,
+    help="Forfaits: annual non fee-for-service payments to liberal doctors, to a validated payment file.",
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
+def _version(afficher: bool) -> None:
+    if afficher:
+        from flows.version import version_code
+
+        typer.echo(f"forfaits {version_code()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _racine() -> None:
+def _racine(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and commit"),
+    ] = None,
+) -> None:
     """Forfaits: annual non fee-for-service payments to liberal doctors, to a validated payment file."""
+
+
+class Format(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+DIR = "DIR"
+LAKE = typer.Option(envvar="FORFAITS_LAKE", metavar=DIR, help="Lake folder")
+OUT = typer.Option(envvar="FORFAITS_OUT", metavar=DIR, help="Folder of the runs")
+LEDGER = typer.Option(envvar="FORFAITS_LEDGER", metavar="FILE", help="Ledger file (append-only)")
+PUBLICATIONS = typer.Option(envvar="FORFAITS_PUBLICATIONS", metavar=DIR, help="Folder of the publications")
+OVERLAY = typer.Option(
+    "--overlay",
+    metavar=DIR,
+    help="Parameter overlay folder (values you supply, a reform); repeat it to stack several, in order",
+)
+MEMORY = typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 8GB")
+ECHEANCE = typer.Option(
+    help="Due date of the publication's REGULARISATION lines (default: 1st of next month)",
+    formats=["%Y-%m-%d"],
+    metavar="YYYY-MM-DD",
+)
+JSON = typer.Option("--json", help="Print the result (or the error) as JSON on stdout")
+QUIET = typer.Option("--quiet", "-q", help="No progress lines (errors and the result only)")
+PREFECT = typer.Option(
+    "--prefect/--no-prefect",
+    help="Record the run in Prefect (default: when PREFECT_API_URL names a standing server)",
+    show_default=False,
+)
+LOG = typer.Option(envvar="FORFAITS_LOG", metavar="FILE", help="Where the command's log is appended")
+LOG_PAR_DEFAUT = Path("data/logs/forfaits.log")
 
 
 def _annees(texte: str) -> list[int]:
     annees: list[int] = []
-    for part in texte.split(","):
-        debut, _, fin = part.partition("-")
-        annees += list(range(int(debut), int(fin or debut) + 1))
+    try:
+        for part in texte.split(","):
+            debut, _, fin = part.partition("-")
+            annees += list(range(int(debut), int(fin or debut) + 1))
+    except ValueError:
+        raise typer.BadParameter(f"'{texte}' is not a list of years such as 2021-2025 or 2020,2021") from None
+    if not annees:
+        raise typer.BadParameter(f"'{texte}' names no year")
     return annees
+
+
+def _utiliser_prefect(choix: bool | None) -> bool:
+    return choix if choix is not None else bool(os.environ.get("PREFECT_API_URL"))
+
+
+def _taire_la_sortie() -> None:
+    """After the last exit handler: no teardown message (duckdb's nanobind 'leaked …' lists)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    nul = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nul, 2)
+
+
+def commande(
+    nom: str,
+    action: Callable[[], object],
+    json_: bool,
+    afficher: Callable[[object], None],
+    silencieux: bool = False,
+    log: Path | None = None,
+) -> object:
+    """Run ``action`` with the product's progress on stderr (and in ``log``); print and return its result,
+    or print its error in one message and exit with the error's class's code."""
+    from flows.journal import configurer
+    from transforms.parametres import ParametreError
+
+    fichier = log or LOG_PAR_DEFAUT
+    logger = configurer(silencieux or json_, fichier)
+    logger.debug(f"forfaits {' '.join(sys.argv[1:])}")
+    try:
+        resultat = action()
+        if json_:
+            typer.echo(json.dumps(resultat, default=str, ensure_ascii=False))
+        else:
+            afficher(resultat)
+    except (ErreurAttendue, ParametreError) as e:
+        classe = e if isinstance(e, ErreurAttendue) else ErreurRun()
+        _erreur(nom, str(e), classe.sortie, classe.classe, json_)
+        logger.debug(f"{nom} stopped ({classe.classe}): {e}")
+        raise typer.Exit(classe.sortie) from None
+    except Exception as e:  # a bug: its traceback, and where the log is
+        logger.error(f"{nom}: unexpected error\n{traceback.format_exc()}")
+        traceback.print_exc()
+        message = (
+            f"unexpected error ({type(e).__name__}): this is a bug in forfaits, not in your data; "
+            f"its traceback is in {fichier.resolve()}"
+        )
+        _erreur(nom, message, Sortie.BUG, "bug", json_)
+        raise typer.Exit(Sortie.BUG) from None
+    return resultat
+
+
+def _erreur(nom: str, message: str, sortie: int, classe: str, json_: bool) -> None:
+    typer.echo(f"forfaits {nom}: {message}", err=True)
+    if json_:
+        erreur = {"classe": classe, "code_sortie": int(sortie), "message": message}
+        typer.echo(json.dumps({"erreur": erreur}, ensure_ascii=False))
+
+
+def _parametres(overlay: list[Path] | None):
+    """The parameters with the user's overlays; a file that cannot be read refuses the command."""
+    from flows.parametres_io import charger_parametres
+    from transforms.parametres import ParametreError
+
+    try:
+        return charger_parametres(overlay=overlay or None)
+    except ParametreError as e:
+        raise EntreeRefusee(f"{e}. Fix the parameter file, then run the command again.") from None
+
+
+def _chemins(overlay: list[Path] | None) -> list[str] | None:
+    return [str(x) for x in overlay] if overlay else None
 
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Option(help="Folder that receives one sub-folder per year")],
-    years: Annotated[str, typer.Option(help="Years, e.g. 2019-2026 or 2020,2021")] = "2019-2026",
+    out: Annotated[Path, typer.Option(metavar=DIR, help="Folder that receives one sub-folder per year")],
+    years: Annotated[str, typer.Option(metavar="YEARS", help="e.g. 2019-2026 or 2020,2021")] = "2019-2026",
     scale: Annotated[
-        float, typer.Option(help="1 = national (≈ 113 000 doctors, ≈ 450 M claim lines a year)")
+        float, typer.Option(metavar="SCALE", help="1 = national (≈ 113 000 doctors, ≈ 450 M claim lines)")
     ] = 0.01,
-    seed: Annotated[int, typer.Option(help="Same seed, same files")] = 42,
-    format: Annotated[
-        str, typer.Option(help="csv (SNDS delivery: ';', DD/MM/YYYY, gzip) or parquet")
-    ] = "csv",
-    memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
+    seed: Annotated[int, typer.Option(metavar="SEED", help="Same seed, same files")] = 42,
+    format: Annotated[Format, typer.Option(help="csv (SNDS delivery: ';', gzip) or parquet")] = Format.csv,
+    memory: Annotated[str, MEMORY] = MEMOIRE_PAR_DEFAUT,
+    quiet: Annotated[bool, QUIET] = False,
+    log: Annotated[Path | None, LOG] = None,
 ) -> None:
     """Write synthetic yearly extracts (every table of inputs.md) with planted boundary cases."""
-    from flows.generation import generer
-    from flows.parametres_io import charger_parametres
+    annees = _annees(years)
 
-    generer(
-        out,
-        _annees(years),
-        scale,
-        seed,
-        format,
-        charger_parametres(),
-        memoire=memory,
-        progression=lambda m: typer.echo(m, err=True),
-    )
+    def action():
+        from flows.generation import generer
+        from flows.journal import journal_du_produit
 
+        generer(out, annees, scale, seed, format.value, _parametres(None), memory, journal_du_produit())
+        return {"extraits": str(out), "annees": annees}
 
-def main() -> None:  # pragma: no cover
-    sys.exit(app())
-
-
-OVERLAY = typer.Option(
-    "--overlay",
-    help="Parameter overlay folder (user-supplied values, a reform); repeat it to stack several, in order",
-)
+    commande("generate", action, False, lambda r: None, quiet, log)
 
 
 @app.command()
 def ingest(
-    extract: Annotated[Path, typer.Option(help="Folder of one year's extract (one file per table)")],
-    year: Annotated[int, typer.Option(help="Reference year N of the extract")],
-    lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
+    extract: Annotated[Path, typer.Option(metavar=DIR, help="Folder of one year's extract")],
+    year: Annotated[int, typer.Option(metavar="N", help="Reference year N of the extract")],
+    lake: Annotated[Path, LAKE] = Path("data/lake"),
     overlay: Annotated[list[Path] | None, OVERLAY] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    json_: Annotated[bool, JSON] = False,
+    quiet: Annotated[bool, QUIET] = False,
+    prefect: Annotated[bool | None, PREFECT] = None,
+    log: Annotated[Path | None, LOG] = None,
 ) -> None:
     """Validate one year's extract and write it to the lake (atomically; defective rows to quarantine)."""
 
-    from flows.ingest import ErreurIngest, ingest_flow
+    def action():
+        p = _parametres(overlay)
+        if _utiliser_prefect(prefect):
+            from flows.orchestration import ingest_flow
 
-    try:
-        rapport = ingest_flow(str(extract), year, str(lake), _overlays(overlay))
-    except ErreurIngest as e:
-        typer.echo(f"ingest of {year} stopped: {e}", err=True)
-        raise typer.Exit(2) from None
-    if json_:
-        typer.echo(json.dumps(rapport, default=str))
-    else:
-        from flows.rendu import afficher_rapport
+            return ingest_flow(str(extract), year, str(lake), _chemins(overlay))
+        from flows.ingest import ingerer
+        from flows.journal import journal_du_produit
 
-        afficher_rapport(rapport)
+        return ingerer(extract, year, lake, p, journal=journal_du_produit())
 
+    from flows.rendu import afficher_rapport
 
-LEDGER = typer.Option(envvar="FORFAITS_LEDGER", help="Ledger file (append-only record of published lines)")
-PUBLICATIONS = typer.Option(envvar="FORFAITS_PUBLICATIONS", help="Folder of the publications")
-ECHEANCE = typer.Option(
-    help="Due date of the publication's REGULARISATION lines (default: 1st of next month)",
-    formats=["%Y-%m-%d"],
-)
+    commande("ingest", action, json_, afficher_rapport, quiet, log)
 
 
 @app.command()
 def run(
-    year: Annotated[int, typer.Option(help="Reference year N (payments fall in N+1)")],
-    lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
-    out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
-    extract: Annotated[Path | None, typer.Option(help="Ingest this extract of year N first")] = None,
+    year: Annotated[int, typer.Option(metavar="N", help="Reference year N (payments fall in N+1)")],
+    lake: Annotated[Path, LAKE] = Path("data/lake"),
+    out: Annotated[Path, OUT] = Path("data/runs"),
+    extract: Annotated[Path | None, typer.Option(metavar=DIR, help="Ingest this extract of N first")] = None,
     overlay: Annotated[list[Path] | None, OVERLAY] = None,
-    memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
+    memory: Annotated[str, MEMORY] = MEMOIRE_PAR_DEFAUT,
     publish: Annotated[bool, typer.Option("--publish", help="Publish the run through the ledger")] = False,
     ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
     publications: Annotated[Path, PUBLICATIONS] = Path("data/publications"),
     echeance: Annotated[datetime | None, ECHEANCE] = None,
-    json_: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object: run folder and totals")
-    ] = False,
+    json_: Annotated[bool, JSON] = False,
+    quiet: Annotated[bool, QUIET] = False,
+    prefect: Annotated[bool | None, PREFECT] = None,
+    log: Annotated[Path | None, LOG] = None,
 ) -> None:
-    """Compute year N's payment file (yearly forfaits) into a new, atomically published run folder."""
-    from flows.annual_run import annual_run
-    from flows.rendu import afficher_publication, afficher_totaux
+    """Compute year N's payment file into a new, atomically published run folder (and publish it)."""
+    du = echeance.date() if echeance else None
 
-    def afficher(r: dict) -> None:
-        afficher_totaux(r)
-        if "publication" in r:
-            afficher_publication(r["publication"])
+    def action():
+        p = _parametres(overlay)
+        if _utiliser_prefect(prefect):
+            from flows.orchestration import annual_run
 
-    arguments = (year, str(lake), str(out), _ou_rien(extract), _overlays(overlay))
-    _lancer(
-        f"run of {year}",
-        annual_run,
-        arguments + _publication(memory, publish, ledger, publications, echeance),
-        json_,
-        afficher,
-    )
+            return annual_run(
+                year,
+                str(lake),
+                str(out),
+                str(extract) if extract else None,
+                _chemins(overlay),
+                memory,
+                str(ledger) if publish else None,
+                str(publications),
+                du,
+            )
+        from flows.annual_run import executer
+        from flows.journal import journal_du_produit
+        from flows.reglages import Reglages
 
+        reglages = Reglages(
+            lake, out, memory, ledger if publish else None, publications, journal_du_produit()
+        )
+        return executer(year, reglages, extract, p, echeance=du)
 
-def _publication(memory: str, publish: bool, ledger: Path, publications: Path, echeance) -> tuple:
-    """The trailing arguments shared by the run and backfill flows."""
-    return (
-        memory,
-        str(ledger) if publish else None,
-        str(publications),
-        echeance.date() if echeance else None,
-    )
+    from flows.rendu import afficher_run
 
-
-def _lancer(quoi: str, flux, arguments: tuple, json_: bool, afficher) -> None:
-    """Run a flow; a known error prints one line and exits 2; --json prints the result as one object."""
-
-    from flows.erreurs import ErreurRun
-    from flows.ingest import ErreurIngest
-    from flows.ledger import ErreurPublication
-
-    try:
-        r = flux(*arguments)
-    except (ErreurRun, ErreurIngest, ErreurPublication) as e:
-        typer.echo(f"{quoi} stopped: {e}", err=True)
-        raise typer.Exit(2) from None
-    if json_:
-        typer.echo(json.dumps(r, default=str, ensure_ascii=False))
-        return
-    afficher(r)
+    commande("run", action, json_, afficher_run, quiet, log)
 
 
 @app.command()
 def publish(
-    run: Annotated[Path, typer.Option(help="Run folder (as printed by forfaits run)")],
+    run: Annotated[
+        Path | None, typer.Option(metavar=DIR, help="Run folder (as printed by forfaits run)")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option(metavar="N", help="Publish the latest run of year N (of --out)")
+    ] = None,
+    out: Annotated[Path, OUT] = Path("data/runs"),
     ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
     publications: Annotated[Path, PUBLICATIONS] = Path("data/publications"),
     echeance: Annotated[datetime | None, ECHEANCE] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print the publication's manifest as JSON")] = False,
+    json_: Annotated[bool, JSON] = False,
+    quiet: Annotated[bool, QUIET] = False,
+    log: Annotated[Path | None, LOG] = None,
 ) -> None:
     """Publish a run through the ledger: new keys, REGULARISATION deltas and cancellations; nothing twice."""
-    from flows.ledger import publier
+    if (run is None) == (year is None):
+        raise typer.BadParameter("give either the run folder (--run DIR) or its year (--year N)")
+
+    def action():
+        from flows.dossier_run import dernier_run
+        from flows.journal import journal_du_produit
+        from flows.ledger import publier
+
+        dossier = run if run is not None else dernier_run(out, year)
+        return publier(
+            dossier, ledger, publications, echeance.date() if echeance else None, journal_du_produit()
+        )
+
     from flows.rendu import afficher_publication
 
-    arguments = (run, ledger, publications, echeance.date() if echeance else None)
-    _lancer("publication", publier, arguments, json_, afficher_publication)
+    commande("publish", action, json_, afficher_publication, quiet, log)
 
 
 @app.command()
 def backfill(
-    years: Annotated[str, typer.Option(help="Years, e.g. 2021-2025 or 2021,2023")],
+    years: Annotated[str, typer.Option(metavar="YEARS", help="e.g. 2021-2025 or 2021,2023")],
     extracts: Annotated[
-        Path | None, typer.Option(help="Folder of extracts, one sub-folder per year (else: the lake's years)")
+        Path | None, typer.Option(metavar=DIR, help="Folder of extracts, one sub-folder per year")
     ] = None,
-    lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
-    out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
+    lake: Annotated[Path, LAKE] = Path("data/lake"),
+    out: Annotated[Path, OUT] = Path("data/runs"),
     overlay: Annotated[list[Path] | None, OVERLAY] = None,
-    memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
+    memory: Annotated[str, MEMORY] = MEMOIRE_PAR_DEFAUT,
     publish: Annotated[bool, typer.Option("--publish", help="Publish each year through the ledger")] = False,
     ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
     publications: Annotated[Path, PUBLICATIONS] = Path("data/publications"),
     echeance: Annotated[datetime | None, ECHEANCE] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object per year")] = False,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per year (one line each)")
+    ] = False,
+    quiet: Annotated[bool, QUIET] = False,
+    prefect: Annotated[bool | None, PREFECT] = None,
+    log: Annotated[Path | None, LOG] = None,
 ) -> None:
-    """Re-run past years, each with the parameters in force for it, and report per year what changed."""
-    from flows.backfill import backfill as backfill_flow
+    """Re-run past years, each with the parameters in force for it, and report per year what changed.
+
+    Every year's inputs are checked before any year is computed."""
+    annees = _annees(years)
+    du = echeance.date() if echeance else None
+
+    def action():
+        p = _parametres(overlay)
+        if _utiliser_prefect(prefect):
+            from flows.orchestration import backfill as backfill_flow
+
+            r = backfill_flow(
+                annees,
+                str(lake),
+                str(out),
+                str(extracts) if extracts else None,
+                _chemins(overlay),
+                memory,
+                str(ledger) if publish else None,
+                str(publications),
+                du,
+            )
+        else:
+            from flows.backfill import backfill as backfill_local
+            from flows.journal import journal_du_produit
+            from flows.reglages import Reglages
+
+            reglages = Reglages(
+                lake, out, memory, ledger if publish else None, publications, journal_du_produit()
+            )
+            r = backfill_local(annees, reglages, extracts, p, du)
+        return [{"annee": a, **x} for a, x in sorted(r.items())]
+
     from flows.rendu import afficher_backfill
 
-    arguments = (_annees(years), str(lake), str(out), _ou_rien(extracts), _overlays(overlay))
-    _lancer(
-        "backfill",
-        backfill_flow,
-        arguments + _publication(memory, publish, ledger, publications, echeance),
-        json_,
-        afficher_backfill,
-    )
+    if json_:  # JSON Lines: one object per year
+
+        def afficher_json(lignes):
+            for x in lignes:
+                typer.echo(json.dumps(x, default=str, ensure_ascii=False))
+
+        commande("backfill", action, False, afficher_json, True, log)
+    else:
+        commande("backfill", action, False, afficher_backfill, quiet, log)
 
 
 @app.command()
 def serve(
-    extracts: Annotated[Path, typer.Option(help="Folder of extracts, one sub-folder per year")] = Path(
-        "data/extracts"
-    ),
-    lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
-    out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
+    extracts: Annotated[
+        Path, typer.Option(metavar=DIR, help="Folder of extracts, one sub-folder per year")
+    ] = Path("data/extracts"),
+    lake: Annotated[Path, LAKE] = Path("data/lake"),
+    out: Annotated[Path, OUT] = Path("data/runs"),
     ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
     publications: Annotated[Path, PUBLICATIONS] = Path("data/publications"),
-    cron: Annotated[str, typer.Option(help="Cron of the annual run (Europe/Paris)")] = "0 6 1 3 *",
-    memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
+    overlay: Annotated[list[Path] | None, OVERLAY] = None,
+    cron: Annotated[
+        str, typer.Option(metavar="CRON", help="Cron of the annual run, Europe/Paris")
+    ] = "0 6 1 3 *",
+    memory: Annotated[str, MEMORY] = MEMOIRE_PAR_DEFAUT,
+    log: Annotated[Path | None, LOG] = None,
 ) -> None:
     """Serve the scheduled annual run (Prefect deployment 'annual-run'); needs a standing Prefect server."""
-    from prefect import serve as prefect_serve
 
-    from flows.serve import deploiement
+    def action():
+        _parametres(overlay)  # a wrong overlay is refused now, not on 1 March
+        if not os.environ.get("PREFECT_API_URL"):
+            raise ErreurRun(
+                "serve needs a standing Prefect server to create scheduled runs: start one (prefect server "
+                "start) and set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api), then serve again"
+            )
+        from prefect import serve as prefect_serve
 
-    parametres = {
-        "extracts": str(extracts.resolve()),
-        "lake": str(lake.resolve()),
-        "out": str(out.resolve()),
-        "ledger": str(ledger.resolve()),
-        "publications": str(publications.resolve()),
-        "memoire": memory,
-    }
-    prefect_serve(deploiement(parametres, cron))
+        from flows.orchestration import deploiement
 
+        parametres = {
+            "extracts": str(extracts.resolve()),
+            "lake": str(lake.resolve()),
+            "out": str(out.resolve()),
+            "ledger": str(ledger.resolve()),
+            "publications": str(publications.resolve()),
+            "memoire": memory,
+            "overlay": [str(o.resolve()) for o in overlay] if overlay else None,
+        }
+        prefect_serve(deploiement(parametres, cron))
 
-def _ou_rien(p: Path | None) -> str | None:
-    return str(p) if p else None
-
-
-def _overlays(o: list[Path] | None) -> list[str] | None:
-    return [str(x) for x in o] if o else None
+    commande("serve", action, False, lambda r: None, False, log)
 
 
 @app.command()
 def simulate(
-    year: Annotated[int, typer.Option(help="Reference year N (payments of N+1)")],
-    reforme: Annotated[Path, typer.Option(help="Parameter overlay folder describing the reform")],
-    lake: Annotated[Path, typer.Option(envvar="FORFAITS_LAKE", help="Lake folder")] = Path("data/lake"),
+    year: Annotated[int, typer.Option(metavar="N", help="Reference year N (payments of N+1)")],
+    reforme: Annotated[
+        Path, typer.Option(metavar=DIR, help="Parameter overlay folder describing the reform")
+    ],
+    lake: Annotated[Path, LAKE] = Path("data/lake"),
     overlay: Annotated[list[Path] | None, OVERLAY] = None,
-    memory: Annotated[str, typer.Option(help="DuckDB memory limit")] = "8GB",
-    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    memory: Annotated[str, MEMORY] = MEMOIRE_PAR_DEFAUT,
+    json_: Annotated[bool, JSON] = False,
+    quiet: Annotated[bool, QUIET] = False,
+    log: Annotated[Path | None, LOG] = None,
 ) -> None:
     """Cost a reform: the same rules under the baseline and the reform for year N; no payment file written."""
 
-    from flows.erreurs import ErreurRun
-    from flows.reglages import Reglages, muet
-    from flows.rendu import afficher_simulation
-    from flows.simulate import simuler
+    def action():
+        from flows.journal import journal_du_produit
+        from flows.parametres_io import charger_parametres
+        from flows.reglages import Reglages
+        from flows.simulate import simuler
+        from transforms.parametres import ParametreError
 
-    journal = muet if json_ else lambda m: typer.echo(m, err=True)
-    try:
-        r = simuler(
-            year, Reglages(lake, memoire=memory, journal=journal), reforme, overlay=_overlays(overlay)
-        )
-    except ErreurRun as e:
-        typer.echo(str(e), err=True)
-        raise typer.Exit(2) from None
-    if json_:
-        typer.echo(json.dumps(r, ensure_ascii=False))
-        return
-    afficher_simulation(r)
+        _parametres(overlay)
+        try:
+            charger_parametres(overlay=[*(overlay or []), reforme])
+        except ParametreError as e:
+            raise EntreeRefusee(f"the reform {reforme}: {e}") from None
+        reglages = Reglages(lake, memoire=memory, journal=journal_du_produit())
+        return simuler(year, reglages, reforme, overlay=_chemins(overlay))
+
+    from flows.rendu import afficher_simulation
+
+    commande("simulate", action, json_, afficher_simulation, quiet, log)
 
 
 @app.command()
 def explain(
-    ps: Annotated[str, typer.Option(help="Main cabinet number (STA_PFS_NUM), or a CPTS id")],
-    year: Annotated[int, typer.Option(help="Reference year N")],
-    out: Annotated[Path, typer.Option(envvar="FORFAITS_OUT", help="Folder of the runs")] = Path("data/runs"),
+    ps: Annotated[
+        str, typer.Option(metavar="NUMBER", help="Main cabinet number (STA_PFS_NUM), or a CPTS id")
+    ],
+    year: Annotated[int, typer.Option(metavar="N", help="Reference year N")],
+    out: Annotated[Path, OUT] = Path("data/runs"),
+    json_: Annotated[bool, JSON] = False,
+    log: Annotated[Path | None, LOG] = None,
 ) -> None:
     """Why each forfait was or was not paid to one doctor for year N (from the latest run's justification)."""
-    from flows.dossier_run import dernier_run
-    from flows.erreurs import ErreurRun
-    from flows.rendu import expliquer
 
+    def action():
+        from flows.dossier_run import dernier_run
+        from flows.rendu import explication
+
+        return explication(ps, year, dernier_run(out, year))
+
+    def afficher(x):
+        from flows.rendu import afficher_explication
+
+        afficher_explication(x)
+
+    if not commande("explain", action, json_, afficher, True, log)["dispositifs"]:
+        raise typer.Exit(Sortie.RIEN)  # the run evaluated nobody of that number
+
+
+def main() -> None:
+    """The ``forfaits`` entry point: a wrong command line is one message too (and an error object with
+    ``--json``), with the usage exit code."""
+    from typer.exceptions import TyperException
+
+    atexit.register(_taire_la_sortie)  # registered first, so it runs last
     try:
-        dossier = dernier_run(out, year)
-    except ErreurRun as e:
-        typer.echo(str(e), err=True)
-        raise typer.Exit(2) from None
-    if not expliquer(ps, year, dossier):
-        raise typer.Exit(1)
+        code = app(standalone_mode=False)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        typer.echo("forfaits: interrupted", err=True)
+        sys.exit(130)
+    except TyperException as e:  # a wrong command line (click's usage errors)
+        if type(e).__name__ == "NoArgsIsHelpError":  # `forfaits` alone: its help
+            typer.echo(e.format_message(), err=True)
+            sys.exit(Sortie.USAGE)
+        contexte = getattr(e, "ctx", None)
+        nom = contexte.command_path if contexte is not None else "forfaits"
+        message = f"{e.format_message()} (see {nom} --help)"
+        typer.echo(f"{nom}: {message}", err=True)
+        if "--json" in sys.argv:
+            erreur = {"classe": "usage", "code_sortie": int(Sortie.USAGE), "message": message}
+            typer.echo(json.dumps({"erreur": erreur}, ensure_ascii=False))
+        sys.exit(Sortie.USAGE if e.exit_code == Sortie.USAGE else e.exit_code)
+    sys.exit(code or 0)

@@ -1,5 +1,6 @@
-"""`make demo`: generate a small multi-year extract, then for each year run the Prefect flow ``annual_run``
-(ingest → DuckDB models → rules → validated payment file) and print where the payment file is and its
+"""`make demo`: generate a small multi-year extract, then for each year run the annual run (ingest → DuckDB
+models → rules → validated payment file; through Prefect when ``PREFECT_API_URL`` names a standing server,
+in-process otherwise, as the CLI does) and print where the payment file is and its
 totals per dispositif, and publish it through the ledger; then publish the last run again, which emits an
 empty publication (nothing is ever paid twice). 2021 comes first: its distribution is the assistant aid's
 reference (rules.md §1); 2020 then carries the Covid activity-loss aid (its regularisation, with 2019's fees
@@ -12,15 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
 import polars as pl
 from rich.console import Console
 
-from flows.annual_run import annual_run
+from flows.annual_run import executer
 from flows.generation import generer
-from flows.ingest import ingest_flow
+from flows.ingest import ingerer
+from flows.journal import configurer, journal_du_produit
 from flows.ledger import publier
 from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
 from flows.reglages import Reglages
@@ -41,6 +44,9 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=0.002)
     args = ap.parse_args()
     console = Console()
+    configurer()
+    journal = journal_du_produit()
+    prefect = bool(os.environ.get("PREFECT_API_URL"))
     annees = [int(a) for a in args.years.split(",")]
     prealables = [a - 1 for a in annees if a == 2020 and a - 1 not in annees]  # DIPA reads 2019's fees
     extraits, lake, runs = args.dir / "extracts", args.dir / "lake", args.dir / "runs"
@@ -55,31 +61,28 @@ def main() -> None:
         "csv",
         charger_parametres(),
         memoire="2GB",
-        progression=lambda m: console.print(f"   {m}", highlight=False),
+        progression=journal,
     )
+    p = charger_parametres(overlay=OVERLAY_ILLUSTRATIF)
     for annee in prealables:
         console.print(f"[bold]2. Ingesting {annee}[/] (its fees of 16 March–30 May are the DIPA's reference)")
-        afficher_rapport(ingest_flow(str(extraits / str(annee)), annee, str(lake)))
+        afficher_rapport(ingerer(extraits / str(annee), annee, lake, p, journal=journal))
     for annee in annees:
-        console.print(
-            f"[bold]2. Annual run of {annee}[/] (Prefect flow 'annual_run': ingest, models, rules, publish)"
-        )
-        r = annual_run(
-            annee,
-            str(lake),
-            str(runs),
-            extract=str(extraits / str(annee)),
-            overlay=str(OVERLAY_ILLUSTRATIF),
-            memoire="2GB",
-            ledger=str(ledger),
-            publications=str(publications),
-        )
+        console.print(f"[bold]2. Annual run of {annee}[/] (ingest, models, rules, publish)")
+        if prefect:  # recorded by the standing Prefect server
+            from flows.orchestration import annual_run
+
+            arguments = (str(lake), str(runs), str(extraits / str(annee)), str(OVERLAY_ILLUSTRATIF), "2GB")
+            r = annual_run(annee, *arguments, ledger=str(ledger), publications=str(publications))
+        else:
+            reglages = Reglages(lake, runs, "2GB", ledger, publications, journal)
+            r = executer(annee, reglages, extraits / str(annee), p)
         afficher_rapport(json.loads((lake / f"annee={annee}" / "ingest.json").read_text(encoding="utf-8")))
         afficher_totaux(r)
         afficher_dispositifs_hors_forfaits(console, Path(r["dossier"]))
         afficher_publication(r["publication"])
     console.print(f"[bold]3. Publishing the run of {annees[-1]} again[/] (the ledger already holds it)")
-    afficher_publication(publier(Path(r["dossier"]), ledger, publications))
+    afficher_publication(publier(Path(r["dossier"]), ledger, publications, journal=journal))
     console.print(
         f"Done in {time.perf_counter() - t:.0f} s. Lake: {lake.resolve()}; runs: {runs.resolve()}; "
         f"publications: {publications.resolve()}; ledger: {ledger.resolve()}"
@@ -90,7 +93,7 @@ def main() -> None:
     reforme = Path(__file__).resolve().parents[1] / "data" / "reforms" / "seed004_revalorisation_fmt"
     if 2024 in annees:
         console.print(f"[bold]4. Seed 004 reform simulated on 2024[/] ({reforme.name}; no payment file)")
-        reglages = Reglages(lake, runs, memoire="2GB")
+        reglages = Reglages(lake, runs, memoire="2GB", journal=journal)
         afficher_simulation(simuler(2024, reglages, reforme, overlay=OVERLAY_ILLUSTRATIF))
     recouvrement = (
         pl.read_parquet(Path(r["dossier"]) / "paiements.parquet")

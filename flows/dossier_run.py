@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 
 import psutil
@@ -19,6 +17,7 @@ import psutil
 from flows.erreurs import ErreurRun
 from flows.fichiers import ecrire_csv, lignes_parquet, publier_dossier, sha256_fichier
 from flows.lake import rapport_ingest
+from flows.version import version_code
 from schemas.sorties import schema_justificatifs, schema_paiements
 from transforms.calcul import Resultats
 from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
@@ -26,26 +25,6 @@ from transforms.parametres import JeuParametres
 from transforms.registre import REGLES, Regle, dispositifs, montants_permis
 
 PROPRIETAIRE = ".proprietaire"
-
-
-def version_code() -> str:
-    """The package version and, in a git checkout, its commit."""
-    try:
-        v = metadata.version("forfaits")
-    except metadata.PackageNotFoundError:
-        v = "0+inconnu"
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        return f"{v}+{commit}"
-    except (OSError, subprocess.SubprocessError):
-        return v
 
 
 def nettoyer_temporaires(out: Path) -> list[Path]:
@@ -80,6 +59,7 @@ def ecrire_sorties(
     travail: Path,
     run_id: str,
     regles: Sequence[Regle] = REGLES,
+    lus: set[tuple[str, str]] | None = None,
 ) -> dict:
     """Validate and write the outputs of outputs.md into ``travail``; the manifest is written last.
 
@@ -107,6 +87,8 @@ def ecrire_sorties(
             "empreinte": p.empreinte,
             "fichiers": p.fichiers,
             "avertissements": p.avertissements,  # e.g. illustrative values supplied by an overlay
+            # the files among them whose values this run read (``lus``: JeuParametres.suivi)
+            "avertissements_utilises": p.avertissements_de(lus) if lus is not None else p.avertissements,
         },
         "entrees": {
             nom: {

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from prefect import flow, get_run_logger
 
 from flows.fichiers import fichier_table, sha256_fichier
 from flows.ingest_tables import ErreurIngest, RapportTable, ingerer_table
+from flows.journal import etape
 from flows.parametres_io import charger_parametres
 from flows.reglages import muet
 from schemas.sources import TABLES
@@ -31,7 +31,7 @@ from transforms.parametres import JeuParametres
 from transforms.registre import en_vigueur
 from transforms.validation import Contexte
 
-__all__ = ["ErreurIngest", "deja_ingere", "ingerer", "ingest_flow"]
+__all__ = ["ErreurIngest", "deja_ingere", "ingerer"]
 
 NOMENCLATURES = Path(__file__).resolve().parent.parent / "data" / "reference" / "nomenclatures"
 ORDRE = ["DA_PRA_R"] + [t for t in TABLES if t != "DA_PRA_R"]  # the cabinets first: other tables name them
@@ -120,14 +120,11 @@ def ingerer(
                     )
                 rapport["tables"][nom] = RapportTable(table=nom, absente=True).__dict__
                 continue
-            t = time.perf_counter()
-            r = ingerer_table(table, f, dossier, ctx, seuil, con)
-            r_dict = r.__dict__ | {"secondes": round(time.perf_counter() - t, 2)}
-            rapport["tables"][nom] = r_dict
-            log(
-                f"{nom}: {r.lignes_lues:,} rows read, {r.lignes_quarantaine:,} quarantined "
-                f"({r_dict['secondes']} s)"
-            )
+            t, avancement = time.perf_counter(), {}
+            with etape(log, f"ingest of {annee}: {nom}", sonde=lambda a=avancement: _etat(a)) as e:
+                r = ingerer_table(table, f, dossier, ctx, seuil, con, avancement)
+                e["fin"] = f", {r.lignes_lues:,} rows read, {r.lignes_quarantaine:,} quarantined"
+            rapport["tables"][nom] = r.__dict__ | {"secondes": round(time.perf_counter() - t, 2)}
             if nom == "DA_PRA_R":
                 cab = pl.read_parquet(dossier / "DA_PRA_R.parquet", columns=["PFS_PFS_NUM"])["PFS_PFS_NUM"]
                 ctx = replace(ctx, cabinets=cab.to_list())
@@ -151,6 +148,12 @@ def ingerer(
         con.close()
 
 
+def _etat(avancement: dict) -> str | None:
+    if "lignes" in avancement:
+        return f"{avancement['lignes']:,} rows read"
+    return avancement.get("passe")
+
+
 def deja_ingere(extract: Path, annee: int, lake: Path, p: JeuParametres) -> bool:
     """Whether the lake's year N comes from these very files (sha256) under the same quarantine threshold:
     then a run given the same extract again (after a crash, say) goes on without ingesting it again."""
@@ -167,16 +170,3 @@ def deja_ingere(extract: Path, annee: int, lake: Path, p: JeuParametres) -> bool
         if fichier is not None and (fichier.name != t["fichier"] or sha256_fichier(fichier) != t["sha256"]):
             return False
     return True
-
-
-@flow(name="ingest", log_prints=False)
-def ingest_flow(extract: str, annee: int, lake: str, overlay: str | list[str] | None = None) -> dict:
-    """Prefect flow: ingest one year (the partition key is the explicit argument ``annee``)."""
-    logger = get_run_logger()
-    return ingerer(
-        Path(extract),
-        annee,
-        Path(lake),
-        charger_parametres(overlay=overlay or None),
-        journal=logger.info,
-    )

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
+from flows.erreurs import EntreeRefusee
 from flows.fichiers import sha256_fichier
 from schemas.sources import Table
 from transforms.validation import Contexte, colonnes_patient, schema_du_jour, traiter_lot
@@ -36,7 +37,7 @@ C = duckdb.ColumnExpression
 K = duckdb.ConstantExpression
 
 
-class ErreurIngest(Exception):
+class ErreurIngest(EntreeRefusee):
     """A structural defect, or a table whose quarantined share passes the threshold: the ingest stops."""
 
 
@@ -122,8 +123,17 @@ def _resume_defauts(defauts: list[pl.DataFrame]) -> list[dict]:
 
 
 def ingerer_table(
-    table: Table, f: Path, dossier: Path, ctx: Contexte, seuil: float, con: duckdb.DuckDBPyConnection
+    table: Table,
+    f: Path,
+    dossier: Path,
+    ctx: Contexte,
+    seuil: float,
+    con: duckdb.DuckDBPyConnection,
+    avancement: dict | None = None,
 ) -> RapportTable:
+    """Validate one table's file and write it to ``dossier`` (its defective rows to quarantine); how far
+    it is goes to ``avancement`` (``lignes`` read, or a Parquet table's ``passe``) for the progress lines."""
+    avancement = {} if avancement is None else avancement
     schema = schema_du_jour(table.modele, ctx)
     colonnes = list(schema.columns)
     rapport = RapportTable(table=table.nom, fichier=f.name)
@@ -138,11 +148,12 @@ def ingerer_table(
         # 33.1 s then); and the batches give the row numbers for free.
         if f.suffix == ".parquet" and compilable(schema):
             source = _lecteur(f, table.nom, colonnes)
-            _ingerer_polars(f, dict(source.collect_schema()), schema, dossier, ctx, con, rapport, seuil)
+            sources = dict(source.collect_schema())
+            _ingerer_polars(f, sources, schema, dossier, ctx, con, rapport, seuil, avancement)
         elif f.suffix == ".parquet":
-            _ingerer_par_lots(_lecteur(f, table.nom, colonnes), f, schema, dossier, ctx, rapport)
+            _ingerer_par_lots(_lecteur(f, table.nom, colonnes), f, schema, dossier, ctx, rapport, avancement)
         else:
-            rapport = _ingerer_csv(table, f, schema, dossier, ctx)
+            rapport = _ingerer_csv(table, f, schema, dossier, ctx, avancement)
         rapport.sha256 = sha.result()
     if table.non_vide and rapport.lignes_lues == 0:
         raise ErreurIngest(f"{table.nom}: {f.name} has no row; an extract of year {ctx.annee} cannot lack it")
@@ -153,7 +164,9 @@ def ingerer_table(
     return rapport
 
 
-def _ingerer_csv(table: Table, f: Path, schema, dossier: Path, ctx: Contexte) -> RapportTable:
+def _ingerer_csv(
+    table: Table, f: Path, schema, dossier: Path, ctx: Contexte, avancement: dict
+) -> RapportTable:
     """A CSV in ordered batches, its integer columns parsed by polars' reader (``_entiers``); when
     the reader meets a field it does not take, the table is read again, all as text."""
     colonnes = list(schema.columns)
@@ -161,12 +174,13 @@ def _ingerer_csv(table: Table, f: Path, schema, dossier: Path, ctx: Contexte) ->
     if entiers := _entiers(schema):
         try:
             lecteur = _lecteur(f, table.nom, colonnes, entiers)
-            _ingerer_par_lots(lecteur, f, schema, dossier, ctx, rapport, relire=True)
+            _ingerer_par_lots(lecteur, f, schema, dossier, ctx, rapport, avancement, relire=True)
             return rapport
         except _EntierIllisible:
             (dossier / "quarantaine" / f"{table.nom}.parquet").unlink(missing_ok=True)
             rapport = RapportTable(table=table.nom, fichier=f.name)
-    _ingerer_par_lots(_lecteur(f, table.nom, colonnes), f, schema, dossier, ctx, rapport)
+    avancement["lignes"] = 0
+    _ingerer_par_lots(_lecteur(f, table.nom, colonnes), f, schema, dossier, ctx, rapport, avancement)
     return rapport
 
 
@@ -203,6 +217,7 @@ def _ingerer_polars(
     con: duckdb.DuckDBPyConnection,
     rapport: RapportTable,
     seuil: float,
+    avancement: dict,
 ) -> None:
     """Validate and write a Parquet table with the model compiled to polars (transforms/validation_polars.py),
     in two streaming passes that use every core in bounded memory: the first checks every row and writes the
@@ -216,6 +231,7 @@ def _ingerer_polars(
         source = pl.scan_parquet(f, row_index_name=LIGNE, row_index_offset=1)
         p = plan(schema, ctx, sources, csv=False)
         chemin.parent.mkdir(exist_ok=True)
+        avancement["passe"] = f"checking {pq.ParquetFile(f).metadata.num_rows:,} rows"
         defectueuses(source, p, LIGNE).sink_parquet(chemin, compression="zstd")
         n = pq.ParquetFile(f).metadata.num_rows
         mauvais = pq.ParquetFile(chemin).metadata.num_rows
@@ -233,6 +249,7 @@ def _ingerer_polars(
         exclues = (
             pl.read_parquet(chemin, columns=["ligne"])["ligne"] if mauvais else pl.Series([], dtype=pl.Int64)
         )
+        avancement["passe"] = "writing the valid rows"
         valides(source, p, LIGNE, exclues).sink_parquet(
             sortie, compression="zstd", compression_level=NIVEAU_ZSTD, statistics=STATISTIQUES
         )
@@ -247,6 +264,7 @@ def _ingerer_par_lots(
     dossier: Path,
     ctx: Contexte,
     rapport: RapportTable,
+    avancement: dict,
     relire: bool = False,
 ) -> None:
     """Validate a table batch by batch, in file order (so that row numbers are exact). Three stages overlap
@@ -280,6 +298,7 @@ def _ingerer_par_lots(
                 suivant = lecteur.submit(next, lots, None)
                 valides, mauvais, d = traiter_lot(brut, schema, rapport.lignes_lues + 1, ctx, verifier)
                 rapport.lignes_lues += brut.height
+                avancement["lignes"] = rapport.lignes_lues
                 # polars' own arrays (strings as views): converting them to arrow's classic strings cost
                 # 3 s of the claims of scale 0.1, and the Parquet pages are the same
                 lot = valides.to_arrow(compat_level=pl.CompatLevel.newest())

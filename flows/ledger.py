@@ -29,6 +29,7 @@ import duckdb
 import polars as pl
 from filelock import FileLock, Timeout
 
+from flows.erreurs import PublicationRefusee
 from flows.fichiers import ecrire_csv, panne, publier_dossier, sha256_fichier
 from flows.reglages import muet
 from schemas.sorties import schema_publication
@@ -39,7 +40,7 @@ from transforms.registre import dispositifs
 SQL = Path(__file__).parent / "sql" / "ledger"
 
 
-class ErreurPublication(Exception):
+class ErreurPublication(PublicationRefusee):
     """The publication cannot go on (ledger locked, altered or unreadable, run folder not valid…)."""
 
 

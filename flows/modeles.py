@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from flows.erreurs import ErreurRun
 from flows.fichiers import publier_dossier, sha256_fichier
+from flows.journal import etape
 from flows.lake import dossier_annee, dossier_modeles
 from flows.reglages import Reglages
 from schemas.sources import TABLES
@@ -79,7 +80,9 @@ def session_modeles(
         }
     )
     try:
-        con.execute("SET enable_progress_bar = false")
+        # DuckDB measures its progress (read by the progress lines of each model), and prints nothing itself
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = false")
         # Keep the join sides the join order optimizer picks: with the lake's few statistics, the later swap
         # of build and probe sides made two years of claims the build side of categories_medecin_traitant's
         # semi join on the patientèle MT (19.6 s against 12.0 s at scale 0.1, docs/decisions.md)
@@ -105,27 +108,39 @@ def session_modeles(
         for nom, v in valeurs.items():
             con.execute("SET VARIABLE " + nom + " = ?", [v])  # names are ours (transforms/modeles.py)
         lignes = {k[2:]: pq.ParquetFile(v).metadata.num_rows for k, v in valeurs.items() if k[:2] == "t_"}
+        a_stocker = [m for m in ordre(cibles) if not modeles_sql[m].est_vue]
         for m in ordre(cibles):
             modele = modeles_sql[m]
             if modele.est_vue:  # read where it is used: DuckDB pushes projections and filters into the files
                 con.sql(modele.texte).create_view(m)
                 continue
-            t0 = time.perf_counter()
-            con.sql(modele.texte).to_table(m)
-            n = con.table(m).aggregate("count(*)").fetchall()[0][0]
-            dt = time.perf_counter() - t0
-            # rows of the lake tables it reads (a model not in force for N filters them all out early)
-            lus = sum(lignes[t] for t in tables_lues(m))
-            pic = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB → GiB
-            log(
-                f"model {m}: {n:,} rows ({dt:.1f} s; input tables {lus:,} lake rows, "
-                f"{lus / max(dt, 1e-3):,.0f} rows/s; peak RSS so far {pic:.2f} GiB)"
-            )
+            libelle = f"models of {annee}: {m} ({a_stocker.index(m) + 1}/{len(a_stocker)})"
+            with etape(log, libelle, sonde=lambda: _avancement(con)) as e:
+                t0 = time.perf_counter()
+                con.sql(modele.texte).to_table(m)
+                n = con.table(m).aggregate("count(*)").fetchall()[0][0]
+                dt = time.perf_counter() - t0
+                # rows of the lake tables it reads (a model not in force for N filters them all out early)
+                lus = sum(lignes[t] for t in tables_lues(m))
+                pic = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB → GiB
+                e["fin"] = (
+                    f", {n:,} rows (input tables {lus:,} lake rows, {lus / max(dt, 1e-3):,.0f} rows/s; "
+                    f"peak RSS so far {pic:.2f} GiB)"
+                )
         yield con
     finally:
         con.close()
         shutil.rmtree(vides, ignore_errors=True)
         shutil.rmtree(travail / ".duckdb_tmp", ignore_errors=True)
+
+
+def _avancement(con: duckdb.DuckDBPyConnection) -> str | None:
+    """DuckDB's progress of the query running on ``con`` (asked from the progress thread)."""
+    try:
+        p = con.query_progress()
+    except duckdb.Error:
+        return None
+    return f"{p:.0f} %" if p >= 0 else None
 
 
 def calculer_modeles(

@@ -35,8 +35,16 @@ def afficher_totaux(r: dict) -> None:
     c.print(table_totaux(f"Payment file {r['run_id']}", r))
     c.print(f"payment file: {Path(r['dossier']) / 'paiements.parquet'} (and paiements.csv, manifest.json)")
     manifest = json.loads((Path(r["dossier"]) / "manifest.json").read_text(encoding="utf-8"))
-    for fichier, texte in manifest["parametres"].get("avertissements", {}).items():
+    parametres = manifest["parametres"]
+    for fichier, texte in parametres.get("avertissements_utilises", parametres["avertissements"]).items():
         c.print(f"[yellow]warning, parameters {fichier}:[/] {texte}", highlight=False)
+
+
+def afficher_run(r: dict) -> None:
+    """A run's totals, the warnings of the values it used, and its publication if any."""
+    afficher_totaux(r)
+    if "publication" in r:
+        afficher_publication(r["publication"])
 
 
 def afficher_publication(r: dict) -> None:
@@ -54,13 +62,14 @@ def afficher_publication(r: dict) -> None:
     c.print(f"publication: {r['dossier']}")
 
 
-def afficher_backfill(r: dict) -> None:
+def afficher_backfill(r: list[dict]) -> None:
     from rich.console import Console
 
     t = Table(title="Backfill: what changed per year")
     for c in ("year", "run", "lines", "amount (€)", "vs previous run", "published", "regularisations (€)"):
         t.add_column(c, justify="left" if c in ("run", "vs previous run", "published") else "right")
-    for annee, x in sorted(r.items()):
+    for x in r:  # one per year, ascending
+        annee = x["annee"]
         ch, pub = x["changements"], x.get("publication")
         t.add_row(
             str(annee),
@@ -197,46 +206,56 @@ def _expliquer_contrat(c, x: dict, d: dict, annee: int) -> None:
         c.print(f"    {e['echeance']} {e['nature_versement']} {montant}: {calcul}")
 
 
-def expliquer(ps: str, annee: int, dossier: Path, console: Console | None = None) -> bool:
-    """Why each forfait was or was not paid to one beneficiary for year N, from a run's justifications;
-    False when the run evaluated nothing for him."""
-    c = console or Console()
+def explication(ps: str, annee: int, dossier: Path) -> dict:
+    """One beneficiary's justifications for year N in a run folder (none: the run did not evaluate him)."""
     j = pl.read_parquet(dossier / "justificatifs.parquet").filter(pl.col("beneficiaire_id") == ps)
-    if j.is_empty():
-        c.print(f"{ps} is not a practitioner of DA_PRA_R at 31/12/{annee} (run {dossier.name}): ", end="")
-        c.print("nothing evaluated.")
-        return False
-    c.print(f"[bold]{ps}[/bold], year {annee}, run {dossier.name}")
-    for x in j.sort("dispositif", "reference_contrat", nulls_last=False).iter_rows(named=True):
-        if not x["en_vigueur"]:
-            c.print(f"  {x['dispositif']}: not in force for {annee}")
+    lignes = j.sort("dispositif", "reference_contrat", nulls_last=False).iter_rows(named=True)
+    return {
+        "beneficiaire": ps,
+        "annee_reference": annee,
+        "run": dossier.name,
+        "dispositifs": [x | {"detail": json.loads(x["detail"])} for x in lignes],
+    }
+
+
+def _valeur(cle: str, v) -> str:
+    """A measure as a person reads it: shares as percentages with 2 decimals."""
+    if cle.startswith("part_") and isinstance(v, int | float) and not isinstance(v, bool):
+        return f"{v * 100:.2f} %"
+    return str(v)
+
+
+def afficher_explication(x: dict, console: Console | None = None) -> None:
+    """Why each forfait was or was not paid to one beneficiary for year N."""
+    c = console or Console()
+    ps, annee, run = x["beneficiaire"], x["annee_reference"], x["run"]
+    if not x["dispositifs"]:
+        c.print(f"{ps} is not a practitioner of DA_PRA_R at 31/12/{annee} (run {run}): nothing evaluated.")
+        return
+    c.print(f"[bold]{ps}[/bold], year {annee}, run {run}")
+    for d in x["dispositifs"]:
+        if not d["en_vigueur"]:
+            c.print(f"  {d['dispositif']}: not in force for {annee}")
             continue
-        detail = json.loads(x["detail"])
-        if x["reference_contrat"] is not None:
-            _expliquer_contrat(c, x, detail, annee)
+        detail = d["detail"]
+        if d["reference_contrat"] is not None:
+            _expliquer_contrat(c, d, detail, annee)
             continue
-        if x["dispositif"] in LISTES_ELIGIBILITE:
+        if d["dispositif"] in LISTES_ELIGIBILITE:
             verdict = (
                 f"[green]eligible[/green] at 31/12/{annee}"
-                if x["est_eligible"]
-                else "[red]not eligible[/red]: condition(s) not met: " + ", ".join(x["criteres_non_remplis"])
+                if d["est_eligible"]
+                else "[red]not eligible[/red]: condition(s) not met: " + ", ".join(d["criteres_non_remplis"])
             )
-        elif x["est_eligible"]:
-            verdict = f"[green]paid {x['montant_centimes'] / 100:,.2f} €[/green]"
+        elif d["est_eligible"]:
+            verdict = f"[green]paid {d['montant_centimes'] / 100:,.2f} €[/green]"
         else:
-            verdict = "[red]not paid[/red]: condition(s) not met: " + ", ".join(x["criteres_non_remplis"])
-        c.print(f"  {x['dispositif']}: {verdict}")
+            verdict = "[red]not paid[/red]: condition(s) not met: " + ", ".join(d["criteres_non_remplis"])
+        c.print(f"  {d['dispositif']}: {verdict}")
         mesures = {k: v for k, v in detail.items() if not k.startswith("critere_") and k not in _SORTIES}
-        c.print("    " + "; ".join(f"{k} = {v}" for k, v in mesures.items()))
-        c.print(
-            "    "
-            + "; ".join(
-                f"{k.removeprefix('critere_')}: {'yes' if v else 'no'}"
-                for k, v in detail.items()
-                if k.startswith("critere_")
-            )
-        )
-    return True
+        c.print("    " + "; ".join(f"{k} = {_valeur(k, v)}" for k, v in mesures.items()))
+        criteres = [(k.removeprefix("critere_"), v) for k, v in detail.items() if k.startswith("critere_")]
+        c.print("    " + "; ".join(f"{k}: {'yes' if v else 'no'}" for k, v in criteres))
 
 
 def afficher_dispositifs_hors_forfaits(console: Console, dossier: Path) -> None:

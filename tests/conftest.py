@@ -1,6 +1,9 @@
 import os
+import tempfile
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# the commands' log goes to a temporary folder, not to the checkout's data/logs/
+os.environ.setdefault("FORFAITS_LOG", os.path.join(tempfile.mkdtemp(prefix="forfaits-"), "forfaits.log"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
@@ -42,3 +45,11 @@ def ecrire_overlay():
         return charger_parametres(overlay=dossier)
 
     return ecrire
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """A folder laid out as a checkout after `make demo` (data/demo, data/overlays, data/reforms)."""
+    from operateur import preparer_demo
+
+    return preparer_demo(tmp_path_factory.mktemp("operateur"))

@@ -10,6 +10,8 @@ file defines (for instance a value the user must supply through an overlay). Eac
 from __future__ import annotations
 
 import bisect
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -82,8 +84,26 @@ class JeuParametres:
     fichiers: dict[str, str] = field(default_factory=dict)  # relative file name -> sha256
     empreinte: str = ""  # hash of the whole merged set
     avertissements: dict[str, str] = field(default_factory=dict)  # file -> its top-level 'avertissement'
+    _suivis: list[set] = field(default_factory=list, compare=False, repr=False)
+
+    @contextlib.contextmanager
+    def suivi(self) -> Iterator[set[tuple[str, str]]]:
+        """Collect the (dispositif, parameter) read while the block runs (every thread alike)."""
+        lus: set[tuple[str, str]] = set()
+        self._suivis.append(lus)
+        try:
+            yield lus
+        finally:
+            self._suivis.remove(lus)
+
+    def avertissements_de(self, lus: set[tuple[str, str]]) -> dict[str, str]:
+        """The warnings of the files whose values were read (``lus``, from ``suivi``)."""
+        origines = {self.parametres[d][n].origine for d, n in lus if n in self.parametres.get(d, {})}
+        return {f: texte for f, texte in self.avertissements.items() if f in origines}
 
     def parametre(self, dispositif: str, nom: str) -> Parametre:
+        for lus in self._suivis:
+            lus.add((dispositif, nom))
         try:
             return self.parametres[dispositif][nom]
         except KeyError:

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.annual_run import ErreurRun, annual_run, executer
+from flows.annual_run import ErreurRun, executer
 from flows.generation import generer
 from flows.ingest import ingerer
+from flows.orchestration import annual_run
 from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
 from flows.reglages import Reglages
 from transforms.paiements import CLE_METIER, avec_ids, id_ligne, totaux_de_controle

@@ -3,7 +3,7 @@
 import polars as pl
 
 from flows.generation import generer
-from flows.ingest import ingest_flow
+from flows.orchestration import ingest_flow
 from flows.parametres_io import charger_parametres
 
 

@@ -22,11 +22,12 @@ import pytest
 from filelock import FileLock
 
 from flows.annual_run import executer
-from flows.backfill import backfill, backfill_sans_prefect
+from flows.backfill import backfill as backfill_local
 from flows.fichiers import sha256_fichier
 from flows.ingest import ingerer
 from flows.ledger import ErreurPublication, Ledger, publier
 from flows.modeles import modeles
+from flows.orchestration import backfill
 from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
 from flows.reglages import Reglages
 
@@ -258,13 +259,13 @@ def test_backfill_runs_each_year_and_reports_what_changed(etat, extraits_minuscu
         base / "lake", base / "runs", "2GB", ledger=base / "ledger.duckdb", publications=base / "pubs"
     )
     k = {"echeance": ECHEANCE, "parametres": P_ILLUSTRATIF}
-    r1 = backfill_sans_prefect([2025, 2024], reglages, None, **k)
+    r1 = backfill_local([2025, 2024], reglages, None, **k)
     assert list(r1) == [2024, 2025]
     assert [r1[a]["publication"]["publication_id"] for a in (2024, 2025)] == ["2024-00001", "2025-00002"]
     assert all(r1[a]["changements"]["run_precedent"] is None for a in r1)
     paye = pl.read_parquet(Path(r1[2024]["dossier"]) / "paiements.parquet")
     assert (paye["annee_versement"] == 2025).all()  # 2024 with the parameters in force for it
-    r2 = backfill_sans_prefect([2024, 2025], reglages, None, **k)
+    r2 = backfill_local([2024, 2025], reglages, None, **k)
     for a in (2024, 2025):
         assert r2[a]["publication"]["total"]["nb_lignes"] == 0
         ch = r2[a]["changements"]
@@ -292,7 +293,7 @@ def test_backfill_flow_under_prefect(etat, extraits_minuscules, tmp_path, harnai
 def test_the_scheduled_run_is_registered_with_its_cron(harnais_prefect):
     from prefect.client.orchestration import get_client
 
-    from flows.serve import CRON_PAR_DEFAUT, deploiement
+    from flows.orchestration import CRON_PAR_DEFAUT, deploiement
 
     d = deploiement({"extracts": "x", "lake": "l", "out": "o", "ledger": "g", "publications": "p"})
     identifiant = d.apply()
