@@ -13,8 +13,9 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 
 DEMO_DIR ?= data/demo
 BENCH_SCALE ?= 0.1
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test bench lint clean navigateur
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(UV) || ($(PY) -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8)
@@ -26,8 +27,14 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/python -m flows.demo --dir $(DEMO_DIR)
 
-test: install
-	$(VENV)/bin/python -m pytest
+# the report's test renders it in Debian's chromium: installed here when missing and apt-get can
+navigateur:
+	@test -x $(CHROMIUM) || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+		echo "chromium is missing and could not be installed: the report's browser test will say so"
+
+test: install navigateur
+	FORFAITS_CHROMIUM=$(CHROMIUM) $(VENV)/bin/python -m pytest
 
 bench: install
 	$(VENV)/bin/python -m flows.bench --scale 0.1

@@ -24,6 +24,8 @@ from flows.ingest import deja_ingere, ingerer
 from flows.lake import dossier_annee
 from flows.ledger import publier as publier_ledger
 from flows.parametres_io import charger_parametres
+from flows.rapport import rapport_run
+from flows.reference import annexes_du_run
 from flows.reglages import Reglages
 from transforms.parametres import JeuParametres
 from transforms.registre import REGLES, Regle
@@ -46,10 +48,19 @@ def executer(
     log, lancer = reglages.journal, etape or appeler
     p = parametres or charger_parametres()
     lake, out = reglages.lake, reglages.out
+    durees: dict[str, float] = {}
+
+    def mesure(fn, *a, **k):  # each step's time, for the manifest and the report
+        t = time.perf_counter()
+        try:
+            return lancer(fn, *a, **k)
+        finally:
+            durees[fn.__name__] = round(durees.get(fn.__name__, 0) + time.perf_counter() - t, 2)
+
     if extract is not None and deja_ingere(Path(extract), annee, lake, p):
         log(f"year {annee} is already in the lake from these very files: ingest skipped")
     elif extract is not None:
-        lancer(ingerer, Path(extract), annee, lake, p, journal=log)
+        mesure(ingerer, Path(extract), annee, lake, p, journal=log)
     panne("apres_ingest")
     dossier_annee(lake, annee)
     out.mkdir(parents=True, exist_ok=True)
@@ -57,9 +68,16 @@ def executer(
         log(f"removed {d.name}, left by a run that did not finish")
     run_id, travail = nouveau_dossier(out, annee)
     try:
+        t, avant = time.perf_counter(), sum(durees.values())
         with p.suivi() as lus:  # which parameters the run reads: its manifest names their warnings
-            r, _ = calculer_annee(reglages, annee, p, travail, regles, lancer)
-        manifest = lancer(ecrire_sorties, r, p, annee, lake, travail, run_id, regles, lus)
+            r, frames = calculer_annee(reglages, annee, p, travail, regles, mesure)
+        durees["regles"] = round(time.perf_counter() - t - (sum(durees.values()) - avant), 2)
+        annexes = annexes_du_run(reglages.lake, annee, p, frames) | {
+            "durees": dict(durees),
+            "publications": str(reglages.dossier_publications.resolve()),
+        }
+        manifest = lancer(ecrire_sorties, r, p, annee, lake, travail, run_id, regles, lus, annexes)
+        lancer(rapport_run, travail, None, p)
         panne("avant_renommage_run")
         dossier = lancer(publier_run, travail, out, run_id)
     except BaseException:

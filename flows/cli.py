@@ -428,6 +428,25 @@ def serve(
 
 
 @app.command()
+def report(
+    run: Annotated[Path, typer.Option(metavar=DIR, help="Run folder, or publication folder")],
+    publications: Annotated[Path | None, PUBLICATIONS] = None,
+    json_: Annotated[bool, JSON] = False,
+    log: Annotated[Path | None, LOG] = None,
+) -> None:
+    """Build again the sign-off report (rapport.html) of a run or of a publication."""
+
+    def action():
+        from flows.rapport import rapport
+
+        if not (run / "manifest.json").is_file():
+            raise EntreeRefusee(f"{run} is not a run or publication folder (no manifest.json)")
+        return {"rapport": str(rapport(run, publications))}
+
+    commande("report", action, json_, lambda x: typer.echo(x["rapport"]), True, log)
+
+
+@app.command()
 def simulate(
     year: Annotated[int, typer.Option(metavar="N", help="Reference year N (payments of N+1)")],
     reforme: Annotated[

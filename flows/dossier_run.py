@@ -60,12 +60,16 @@ def ecrire_sorties(
     run_id: str,
     regles: Sequence[Regle] = REGLES,
     lus: set[tuple[str, str]] | None = None,
+    annexes: dict | None = None,
 ) -> dict:
     """Validate and write the outputs of outputs.md into ``travail``; the manifest is written last.
 
     Besides the contract's files: ``controle_<dispositif>.parquet``, the cases to look at (for the assistant
-    aid, rules.md §6.1: contracts whose doctor fails the conditions at signature, or that cannot be paid).
+    aid, rules.md §6.1: contracts whose doctor fails the conditions at signature, or that cannot be paid);
+    and what ``annexes`` gives: frames the run read and its report shows (``<name>.parquet``), the reference
+    year, the stage timings.
     """
+    annexes = annexes or {}
     schema_paiements(montants_permis(p, annee, regles), dispositifs(regles), annee).validate(
         r.paiements, lazy=True
     )
@@ -76,6 +80,8 @@ def ecrire_sorties(
     r.justificatifs.write_parquet(travail / "justificatifs.parquet")
     for nom, controles in r.controles.items():
         controles.write_parquet(travail / f"controle_{nom}.parquet")
+    for nom, frame in annexes.get("frames", {}).items():
+        frame.write_parquet(travail / f"{nom}.parquet")
     ingest = rapport_ingest(lake, annee)
     manifest = {
         "run_id": run_id,
@@ -96,6 +102,11 @@ def ecrire_sorties(
                 "sha256": t.get("sha256"),
                 "lignes_lues": t.get("lignes_lues"),
                 "lignes_quarantaine": t.get("lignes_quarantaine"),
+                # what went to quarantine and where: column, check, count, first row numbers (no value)
+                "defauts": [
+                    {k: d.get(k) for k in ("colonne", "controle", "nombre", "premieres_lignes")}
+                    for d in t.get("defauts") or []
+                ],
             }
             for nom, t in ingest["tables"].items()
             if not t.get("absente")
@@ -104,6 +115,9 @@ def ecrire_sorties(
             f.name: {"sha256": sha256_fichier(f), "lignes": lignes_parquet(f)}
             for f in sorted(travail.glob("*.parquet"))
         },
+        "annee_distribution_reference": annexes.get("annee_distribution_reference"),
+        "publications": annexes.get("publications"),  # where the report looks for the publications of N−1
+        "durees_secondes": annexes.get("durees", {}),
         "totaux_de_controle": totaux_de_controle(paiements),
         "controles": {nom: c.height for nom, c in r.controles.items()},
         "total": {"nb_lignes": paiements.height, "somme_centimes": int(paiements["montant_centimes"].sum())},

@@ -40,7 +40,7 @@ def entrees(
     if lus is None:
         sorties = lancer(modeles, reglages, annee, p)
         panne("apres_modeles")
-        garder_percentiles(reglages.lake, annee, sorties["percentiles"])
+        garder_percentiles(reglages.lake, annee, sorties)
         lus = {m: pl.read_parquet(sorties[m]) for m in modeles_lus(regles)}
     frames = {m: lus[m] for m in modeles_lus(regles)}
     if any(SEUILS_REFERENCE in r.entrees and r.en_vigueur(p, annee) for r in regles):

@@ -32,3 +32,8 @@ def percentiles_gardes(lake: Path, annee: int) -> Path:
     """The national percentiles of year N, kept for the rules of later years (the assistant aid's
     reference)."""
     return Path(lake) / "derives" / "percentiles" / f"annee={annee}.parquet"
+
+
+def distribution_gardee(lake: Path, annee: int) -> Path:
+    """The distribution (doctors per specialty and value) the kept percentiles of year N come from."""
+    return Path(lake) / "derives" / "percentiles" / f"annee={annee}.distribution.parquet"

@@ -31,6 +31,7 @@ from filelock import FileLock, Timeout
 
 from flows.erreurs import PublicationRefusee
 from flows.fichiers import ecrire_csv, panne, publier_dossier, sha256_fichier
+from flows.rapport import rapport_publication
 from flows.reglages import muet
 from schemas.sorties import schema_publication
 from transforms.ledger import COLONNES_CUMULS, COLONNES_MOUVEMENTS, a_publier, bilan, echeance_par_defaut
@@ -115,6 +116,12 @@ class Ledger:
 
     def cumuls(self, annee: int) -> pl.DataFrame:
         return self._frame("cumuls", [annee], COLONNES_CUMULS)
+
+    def cumuls_par_dispositif(self, annee: int, seq: int) -> list[dict]:
+        """Per dispositif, what the ledger holds as paid for year N after publication ``seq``."""
+        rel = self.con.execute(_sql("cumuls_par_dispositif"), [annee, seq])
+        noms = [d[0] for d in rel.description]
+        return [dict(zip(noms, ligne, strict=True)) for ligne in rel.fetchall()]
 
     def _verifier(self) -> None:
         """Re-compute every publication's content fingerprint and the chain; refuse a ledger that differs."""
@@ -235,8 +242,10 @@ def materialiser(ledger: Ledger, p: dict, dossier: Path) -> Path:
         "total": {"nb_lignes": lignes.height, "somme_centimes": int(lignes["montant_centimes"].sum())},
         "nouvelles_cles": b["nouvelles_cles"],
         "regularisations": b["regularisations"],
+        "cumuls_par_dispositif": ledger.cumuls_par_dispositif(p["annee_reference"], p["seq"]),
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    rapport_publication(tmp)
     panne("avant_renommage_publication")
     return publier_dossier(tmp, cible)
 

@@ -44,8 +44,10 @@ from transforms.parametres import JeuParametres
 from transforms.registre import REGLES, modeles_lus
 
 NOMENCLATURES = Path(__file__).resolve().parent.parent / "data" / "reference" / "nomenclatures"
-# what a run keeps of the models: what the rules read, and the percentiles (later years' reference)
-SORTIES_MODELES = (*modeles_lus(REGLES), "percentiles")
+# the models of a reference year: its percentiles and the distribution they come from (the report shows it)
+REFERENCE = ("percentiles", "distribution_activite")
+# what a run keeps of the models: what the rules read, and its reference models (later years may read them)
+SORTIES_MODELES = (*modeles_lus(REGLES), *REFERENCE)
 
 
 def _table_vide(nom: str, dossier: Path) -> Path:
@@ -89,7 +91,7 @@ def session_modeles(
         con.execute("SET disabled_optimizers = 'build_side_probe_side'")
         valeurs = variables(p, annee) | {
             "ref_IR_NAT_V": str(NOMENCLATURES / "IR_NAT_V.csv"),
-            "percentiles_seulement": set(cibles) == {"percentiles"},  # int_activite reads fewer lines
+            "percentiles_seulement": set(cibles) <= set(REFERENCE),  # int_activite reads fewer lines
         }
         for t in tables_du_lake():
             f = source / f"{t}.parquet"

@@ -15,10 +15,13 @@ run.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.schedules import Cron
 
@@ -30,8 +33,10 @@ from flows.journal import journal_du_produit
 from flows.ledger import publier as publier_ledger
 from flows.modeles import cle_cache_modeles, modeles
 from flows.parametres_io import charger_parametres
+from flows.rapport import rapport_run
 from flows.reference import seuils_reference
 from flows.reglages import MEMOIRE_PAR_DEFAUT, Reglages
+from transforms.rapport import entier, euros, totaux
 
 CRON_PAR_DEFAUT = "0 6 1 3 *"
 FUSEAU = "Europe/Paris"
@@ -71,6 +76,7 @@ def annual_run(
         modeles: task(modeles, name="models", cache_key_fn=cle_cache_modeles, persist_result=True),
         seuils_reference: task(seuils_reference, name="reference percentiles", cache_policy=NO_CACHE),
         ecrire_sorties: task(ecrire_sorties, name="outputs", cache_policy=NO_CACHE),
+        rapport_run: task(rapport_run, name="sign-off report", cache_policy=NO_CACHE),
         publier_run: task(
             publier_run, name="publish run folder", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5
         ),
@@ -88,7 +94,7 @@ def annual_run(
         Path(publications) if publications else None,
         _journal(),
     )
-    return executer(
+    resultat = executer(
         annee,
         reglages,
         Path(extract) if extract else None,
@@ -96,6 +102,37 @@ def annual_run(
         etape=etape,
         echeance=echeance,
     )
+    publier_artefacts(annee, Path(resultat["dossier"]))
+    return resultat
+
+
+def publier_artefacts(annee: int, dossier: Path) -> None:
+    """The headline figures of the run's report as Prefect artifacts, keyed by year: the amounts to pay and
+    to recover per dispositif (a table), and the total, the warnings and where the report is (markdown)."""
+    manifest = json.loads((dossier / "manifest.json").read_text(encoding="utf-8"))
+    t = totaux(pl.read_parquet(dossier / "paiements.parquet"), ("dispositif",))
+    lignes = [
+        {
+            "dispositif": x["dispositif"],
+            "to pay": euros(x["a_payer_centimes"] or 0),
+            "to recover": euros(x["a_recouvrer_centimes"] or 0),
+            "net": euros(x["net_centimes"]),
+            "lines": entier(x["nb_lignes"]),
+            "beneficiaries": entier(x["nb_beneficiaires"]),
+        }
+        for x in t.iter_rows(named=True)
+    ]
+    create_table_artifact(
+        lignes, key=f"paiements-{annee}", description=f"Payment file of {annee}, per dispositif"
+    )
+    avertissements = manifest["parametres"].get("avertissements_utilises", {})
+    texte = [
+        f"# Payment file of {annee}, paid in {annee + 1}",
+        f"Run `{manifest['run_id']}`: **{euros(manifest['total']['somme_centimes'])}** in "
+        f"{entier(manifest['total']['nb_lignes'])} lines. Sign-off report: `{dossier / 'rapport.html'}`.",
+        *[f"- **Illustrative values used** ({f}): {a}" for f, a in avertissements.items()],
+    ]
+    create_markdown_artifact("\n\n".join(texte), key=f"rapport-{annee}", description=f"Run of {annee}")
 
 
 @flow(name="ingest", flow_run_name="ingest-{annee}", log_prints=False)

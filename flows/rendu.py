@@ -34,6 +34,7 @@ def afficher_totaux(r: dict) -> None:
     c = Console()
     c.print(table_totaux(f"Payment file {r['run_id']}", r))
     c.print(f"payment file: {Path(r['dossier']) / 'paiements.parquet'} (and paiements.csv, manifest.json)")
+    c.print(f"sign-off report: {Path(r['dossier']) / 'rapport.html'}")
     manifest = json.loads((Path(r["dossier"]) / "manifest.json").read_text(encoding="utf-8"))
     parametres = manifest["parametres"]
     for fichier, texte in parametres.get("avertissements_utilises", parametres["avertissements"]).items():
@@ -59,7 +60,7 @@ def afficher_publication(r: dict) -> None:
     )
     if r.get("reprise"):
         c.print("this publication had been appended to the ledger by an interrupted run: finished now")
-    c.print(f"publication: {r['dossier']}")
+    c.print(f"publication: {r['dossier']} (sign-off report: {Path(r['dossier']) / 'rapport.html'})")
 
 
 def afficher_backfill(r: list[dict]) -> None:

@@ -1,3 +1,4 @@
+import atexit
 import os
 import tempfile
 
@@ -8,6 +9,18 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 import pytest  # noqa: E402
+
+
+def _taire_la_fin() -> None:
+    """After pytest's last word: no teardown lines of duckdb's binding (flows/cli.py does the same)."""
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+
+
+atexit.register(_taire_la_fin)
 
 
 @pytest.fixture(scope="session")

@@ -379,3 +379,21 @@ def test_a_new_dispositif_is_one_registry_line_and_its_lines_reach_the_payment_f
             parametres=parametres_jouet,
             regles=(*REGLES, faux),
         )
+
+
+def test_the_flow_publishes_the_reports_headline_as_prefect_artifacts(premier_run):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from transforms.rapport import euros
+
+    d, r = premier_run
+    filtre = ArtifactFilter(key=ArtifactFilterKey(any_=[f"paiements-{N}", f"rapport-{N}"]))
+    with get_client(sync_client=True) as client:
+        artefacts = {a.key: a for a in client.read_artifacts(artifact_filter=filtre)}
+    assert set(artefacts) == {f"paiements-{N}", f"rapport-{N}"}
+    table = json.loads(artefacts[f"paiements-{N}"].data)
+    paiements = pl.read_parquet(d / "out" / r["run_id"] / "paiements.parquet")
+    assert {x["dispositif"] for x in table} == set(paiements["dispositif"])
+    assert euros(paiements["montant_centimes"].sum()) in artefacts[f"rapport-{N}"].data
+    assert (d / "out" / r["run_id"] / "rapport.html").exists()

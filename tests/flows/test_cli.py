@@ -143,7 +143,17 @@ def test_backfill_json_prints_one_object_per_year_and_checks_every_year_first(de
 def test_version_and_readable_help(demo):
     r = forfaits("--version", cwd=demo)
     assert r.returncode == 0 and re.fullmatch(r"forfaits \S+\n", r.stdout)
-    for commande in ("generate", "ingest", "run", "publish", "backfill", "serve", "simulate", "explain"):
+    for commande in (
+        "generate",
+        "ingest",
+        "run",
+        "publish",
+        "backfill",
+        "serve",
+        "simulate",
+        "explain",
+        "report",
+    ):
         aide = forfaits(commande, "--help", cwd=demo)
         assert aide.returncode == 0 and not re.search(r"<(list|int|bool|float|path|text)", aide.stdout, re.I)
 
