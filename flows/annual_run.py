@@ -91,8 +91,10 @@ def executer(
     }
     panne("avant_publication")
     if reglages.ledger is not None:
+        t = time.perf_counter()
         pub = lancer(publier_ledger, dossier, reglages.ledger, reglages.dossier_publications, echeance, log)
         resultat["publication"] = {k: pub[k] for k in RESUME_PUBLICATION}
+        resultat["publication"]["secondes"] = round(time.perf_counter() - t, 3)
     return resultat
 
 

@@ -63,7 +63,9 @@ def verifier(annees: list[int], lake: Path, extracts: Path | None, p: JeuParamet
             continue
         besoins = besoin_annee_precedente(variables(p, a))
         if besoins and a - 1 not in disponibles:
-            problemes.append(f"{a}: {' and '.join(besoins)} read(s) the claims of {a - 1}, absent")
+            problemes.append(
+                f"{a}: {' and '.join(r for r, _ in besoins)} read(s) the claims of {a - 1}, absent"
+            )
         if en_vigueur("aide_assistant_medical", p, a):
             r = annee_reference(p, a)
             if r not in disponibles:

@@ -3,7 +3,8 @@
 Layout of the lake (``--lake``): ``annee=N`` is a symbolic link to ``.versions/N-<id>``, which holds one
 Parquet file per table, ``quarantaine/<TABLE>.parquet`` (defective rows with their reasons, patient ids stay
 inside the lake) and ``ingest.json`` (the report). A new version is written aside and the link is swapped
-atomically, so re-ingesting a year replaces it whole or not at all. A failed ingest keeps its report and
+atomically, so re-ingesting a year replaces it whole or not at all; what the lake derived from the version it
+replaces (``derives/*/annee=N…``) is then removed. A failed ingest keeps its report and
 quarantine under ``.echecs/`` and leaves the published year untouched.
 """
 
@@ -24,6 +25,7 @@ import polars as pl
 from flows.fichiers import fichier_table, sha256_fichier
 from flows.ingest_tables import ErreurIngest, RapportTable, ingerer_table
 from flows.journal import etape
+from flows.lake import oublier_derives
 from flows.parametres_io import charger_parametres
 from flows.reglages import muet
 from schemas.sources import TABLES
@@ -67,6 +69,7 @@ def _publier(lake: Path, annee: int, dossier: Path) -> Path:
         os.close(fd)
     if ancien and ancien != cible.resolve():
         shutil.rmtree(ancien, ignore_errors=True)
+    oublier_derives(lake, annee)  # computed from the version just replaced
     return lien
 
 

@@ -4,6 +4,7 @@ percentiles)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from flows.erreurs import ErreurRun
@@ -37,3 +38,22 @@ def percentiles_gardes(lake: Path, annee: int) -> Path:
 def distribution_gardee(lake: Path, annee: int) -> Path:
     """The distribution (doctors per specialty and value) the kept percentiles of year N come from."""
     return Path(lake) / "derives" / "percentiles" / f"annee={annee}.distribution.parquet"
+
+
+def fichier_garde(lake: Path, modele: str, annee: int, cle: str) -> Path:
+    """The kept model ``modele`` of lake year N computed from inputs whose key is ``cle``
+    (flows/modeles.py)."""
+    return Path(lake) / "derives" / modele / f"annee={annee}-{cle}.parquet"
+
+
+def oublier_derives(lake: Path, annee: int) -> list[Path]:
+    """Remove what the lake derived from its year N (kept models, models, percentiles): called when N is
+    ingested again. What later years derived from N is keyed by N's ingest too, and is never read again."""
+    retires = []
+    for d in sorted((Path(lake) / "derives").glob(f"*/annee={annee}[-.]*")):
+        if d.is_dir():
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            d.unlink(missing_ok=True)
+        retires.append(d)
+    return retires

@@ -8,8 +8,11 @@ Models are SELECT statements in three layers, one folder each:
 
 A model names the models it reads in its SQL; the run order is derived from that. Its first line states its
 grain and its key (``[key: col, …]``; ``none`` for a table of events), which a test checks on a generated
-lake. Models read the lake through ``getvariable('t_<TABLE>')`` and every figure through a variable set here
-from the dated parameters (no literal of a legal text in SQL). Pure: reads the SQL files, runs nothing.
+lake. A model marked ``[kept]`` reads one lake year's claims and is kept in the lake beside that year
+(flows/modeles.py): the run of N computes it once for N, and reads the one of N−1 as ``<model>_prec``
+instead of reading N−1's claims again. Models read the lake through ``getvariable('t_<TABLE>')`` and every
+figure through a variable set here from the dated parameters (no literal of a legal text in SQL). Pure:
+reads the SQL files, runs nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from transforms.registre import en_vigueur
 DOSSIER_SQL = Path(__file__).resolve().parent / "sql"
 COUCHES = ("staging", "intermediate", "marts")
 ANNEE_PRECEDENTE = "ER_PRS_F_prec"  # the claims of N−1, read by the rules that look back a year
+SUFFIXE_PREC = "_prec"  # ``<kept model>_prec``: that model of the lake's year N−1
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Modele:
     cle: tuple[str, ...]  # the columns that identify a row (empty: a table of events)
     lit: tuple[str, ...]  # the models its SQL reads
     tables: tuple[str, ...]  # the lake tables its SQL reads (``getvariable('t_<TABLE>')``)
+    garde: bool = False  # kept in the lake beside the year whose claims it reads (``[kept]``)
+    lit_prec: tuple[str, ...] = ()  # the kept models of N−1 it reads (``<model>_prec``)
 
     @property
     def est_vue(self) -> bool:
@@ -57,14 +63,20 @@ def catalogue() -> dict[str, Modele]:
     for nom, (couche, f) in fichiers.items():
         texte = f.read_text(encoding="utf-8")
         premiere = texte.splitlines()[0]
-        m = re.fullmatch(r"-- grain: (.*) \[key: ([\w, ]+)\]", premiere)
+        m = re.fullmatch(r"-- grain: (.*) \[key: ([\w, ]+)\]( \[kept\])?", premiere)
         if not m:
-            raise ValueError(f"{f.name}: the first line must be '-- grain: … [key: col, …|none]'")
+            raise ValueError(f"{f.name}: the first line must be '-- grain: … [key: col, …|none]( [kept])'")
         cle = () if m.group(2) == "none" else tuple(c.strip() for c in m.group(2).split(","))
         code = _sans_commentaires(texte)
         lit = tuple(sorted(n for n in fichiers if n != nom and re.search(rf"\b{n}\b", code)))
+        prec = tuple(sorted(n for n in fichiers if re.search(rf"\b{n}{SUFFIXE_PREC}\b", code)))
         tables = tuple(sorted(set(re.findall(r"getvariable\('t_(\w+)'\)", code))))
-        modeles[nom] = Modele(nom, couche, texte, m.group(1), cle, lit, tables)
+        modeles[nom] = Modele(nom, couche, texte, m.group(1), cle, lit, tables, bool(m.group(3)), prec)
+    for m in modeles.values():
+        if any(not modeles[p].garde for p in m.lit_prec):
+            raise ValueError(f"{m.nom}.sql reads the year N−1 of a model that is not [kept]")
+        if m.garde and m.couche != "intermediate":
+            raise ValueError(f"{m.nom}.sql: only an intermediate model can be [kept]")
     return modeles
 
 
@@ -102,6 +114,16 @@ def tables_lues(nom: str) -> list[str]:
     if re.search(r"\b(WHERE|AND)\s+NOT\s+(\w+\.)?est_annee_precedente\b", code):
         tables.discard(ANNEE_PRECEDENTE)
     return sorted(tables)
+
+
+def variables_lues(nom: str) -> set[str]:
+    """The variables a model reads (``getvariable``), itself or through the models it reads."""
+    modeles = catalogue()
+    return {
+        v
+        for m in ordre([nom])
+        for v in re.findall(r"getvariable\('(\w+)'\)", _sans_commentaires(modeles[m].texte))
+    }
 
 
 def tables_du_lake() -> list[str]:
@@ -168,10 +190,23 @@ def variables(p: JeuParametres, annee: int) -> dict[str, object]:
     }
 
 
-def besoin_annee_precedente(v: dict[str, object]) -> list[str]:
-    """The rules whose models read the claims of N−1 (``t_ER_PRS_F_prec``), given the variables of N."""
+def de_l_annee(v: dict[str, object], annee: int) -> dict[str, object]:
+    """The variables ``v`` of a run with the year they name set to ``annee``: those of a kept model of another
+    lake year (the run of N reads the one of N−1 under its own codes and figures)."""
+    return v | {
+        "annee": annee,
+        "debut": date(annee, 1, 1),
+        "fin": date(annee, 12, 31),
+        "debut_prec": date(annee - 1, 1, 1),
+    }
+
+
+def besoin_annee_precedente(v: dict[str, object]) -> list[tuple[str, str]]:
+    """(rule, what its models read of year N−1) for the rules of N that look back a year, given the variables
+    of N: the patients seen in N−1, kept beside it (``int_patients_vus``), or N−1's claims
+    (``ER_PRS_F_prec``)."""
     besoins = (
-        ("forfait_medecin_traitant", v["fmt_non_vu"]),
-        ("aide_perte_activite_covid", v["aide_perte_activite_covid"]),
+        ("forfait_medecin_traitant", "int_patients_vus", v["fmt_non_vu"]),
+        ("aide_perte_activite_covid", ANNEE_PRECEDENTE, v["aide_perte_activite_covid"]),
     )
-    return [regle for regle, besoin in besoins if besoin]
+    return [(regle, lu) for regle, lu, besoin in besoins if besoin]

@@ -200,10 +200,18 @@ def lake_fmt(tmp_path_factory) -> Path:
         (lake / f"annee={an}").mkdir()
     d = lake / f"annee={N}"
     cab = {"PFS_CAT_COD": 1, "PFS_PRA_SPE": 1, "CNV_CNV_COD": 1, "EXC_EXC_NAT": 1, "IPP_ANN_NAI": 1970}
+    cab |= {"PFS_EXC_COM": "056", "PFS_INS_DSD": date(2000, 1, 1)}
     _ecrire(
         d,
         "DA_PRA_R",
-        [cab | {"PFS_PFS_NUM": A, "STA_PFS_NUM": A, "PFS_EXC_COM": "056", "PFS_INS_DSD": date(2000, 1, 1)}],
+        [cab | {"PFS_PFS_NUM": A, "STA_PFS_NUM": A}, cab | {"PFS_PFS_NUM": A2, "STA_PFS_NUM": A}],
+    )
+    # in N−1, A2 was B's cabinet: its acts of N−1 are B's (docs/decisions.md, "Acts go to their year's
+    # doctor")
+    _ecrire(
+        lake / f"annee={N - 1}",
+        "DA_PRA_R",
+        [cab | {"PFS_PFS_NUM": A, "STA_PFS_NUM": A}, cab | {"PFS_PFS_NUM": A2, "STA_PFS_NUM": B}],
     )
     ages = {21: 6, 22: 7, 23: 74, 24: 75, 25: 79, 26: 80}  # patient → age reached in N
     ald = {
@@ -216,7 +224,7 @@ def lake_fmt(tmp_path_factory) -> Path:
         42: (date(N, 1, 1), date(N, 12, 30)),
         54: (date(N, 1, 1), None),  # C2S at 31/12, never seen: "not seen" (5 €, no C2S supplement)
     }
-    patients = [*ages, *ald, *c2s, 51, 52, 53]
+    patients = [*ages, *ald, *c2s, 51, 52, 53, 55]
     naissance = {i: N - ages.get(i, 40) for i in patients} | {33: N - 80}
     _ecrire(d, "IR_MTT_R", [_mt(A, i) for i in patients])
     ben = {"BEN_RNG_GEM": 1, "BEN_SEX_COD": 1, "BEN_DCD_DTE": None}
@@ -237,16 +245,19 @@ def lake_fmt(tmp_path_factory) -> Path:
             for i, (a, b) in c2s.items()
         ],
     )
-    vus_n = [i for i in patients if i not in (51, 52, 53, 54)]
+    vus_n = [i for i in patients if i not in (51, 52, 53, 54, 55)]
     _ecrire(
         d,
         "ER_PRS_F",
         [_acte(A, i) for i in vus_n]
         + [_acte(A, 53), _acte(A, 53, qte=-1, montant=-2650)],  # 53: seen then cancelled in N → net 0
     )
+    # 51 seen in N−1 only; 55 seen in N−1 only, on A2 when it was B's: not by A
     _ecrire(
-        lake / f"annee={N - 1}", "ER_PRS_F", [_acte(A, 51, jour=date(N - 1, 5, 1))]
-    )  # 51 seen in N−1 only
+        lake / f"annee={N - 1}",
+        "ER_PRS_F",
+        [_acte(A, 51, jour=date(N - 1, 5, 1)), _acte(A2, 55, jour=date(N - 1, 5, 1))],
+    )
     return lake
 
 
@@ -266,7 +277,7 @@ def categories(modeles_fmt) -> dict[str, tuple[int, int]]:
 def test_fmt_categories_at_every_age_boundary_ald_c2s_and_not_seen(categories):
     # ages 6 | 7, 74 | 75, 79 | 80; ALD ending 31/12 counts, ending 30/12 does not; ALD at 80 → ald_80_plus;
     # C2S covering 31/12 counts (1 patient); 51 seen in N−1 only is "seen"; 52 never seen, 53 netted to 0
-    # in N and 54 (C2S) never seen are "not seen", whatever their age.
+    # in N, 54 (C2S) never seen and 55 seen in N−1 on a cabinet then B's are "not seen", whatever their age.
     assert categories == {
         "age_moins_7": (1, 0),
         "age_7_74_sans_ald": (1 + 1 + 1 + 2 + 1, 1),  # 7, 74, ALD ended 30/12 (40), 2 C2S (40), 51 (40)
@@ -274,7 +285,7 @@ def test_fmt_categories_at_every_age_boundary_ald_c2s_and_not_seen(categories):
         "age_80_plus_sans_ald": (1, 0),
         "ald_moins_80": (1, 0),
         "ald_80_plus": (1, 0),
-        "non_vu": (3, 1),
+        "non_vu": (4, 1),
     }
 
 
@@ -288,19 +299,15 @@ def test_fmt_not_seen_c2s_patient_gets_no_supplement_through_the_models(modeles_
     grille = P.a("forfait_medecin_traitant", "grille_centimes", date(N + 1, 1, 1))
     assert (x["nb_patients_c2s"], x["nb_patients_c2s_supplement"]) == (2, 1)
     assert x["supplement_c2s_centimes"] == grille["supplement_c2s"]
-    assert x["nb_non_vu"] == 3 and x["socle_centimes"] == sum(
+    assert x["nb_non_vu"] == 4 and x["socle_centimes"] == sum(
         x[f"nb_{c}"] * grille[c] for c in grille if c != "supplement_c2s"
     )
 
 
 def test_a_model_names_the_lake_tables_it_reads():
     """The benchmark's rows/s per model counts the rows of the lake tables its SQL reads."""
-    assert tables_lues("int_activite") == ["DA_PRA_R", "ER_PRS_F"]  # through the staging views it reads
-    assert tables_lues("categories_medecin_traitant") == [
-        "DA_PRA_R",
-        "ER_PRS_F",
-        "ER_PRS_F_prec",
-        "IR_IMB_R",
-        "IR_ORC_R",
-    ]
+    assert tables_lues("int_patients_vus") == ["DA_PRA_R", "ER_PRS_F"]  # through the staging views it reads
+    assert tables_lues("int_activite") == ["DA_PRA_R", "ER_PRS_F"]
+    # the claims of N and N−1 through the kept int_patients_vus, not again
+    assert tables_lues("categories_medecin_traitant") == ["IR_IMB_R", "IR_ORC_R"]
     assert tables_lues("percentiles") == []  # reads only other models

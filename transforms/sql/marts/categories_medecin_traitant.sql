@@ -17,23 +17,14 @@ c2s AS (
         AND debut <= getvariable('fin') AND (fin IS NULL OR fin >= getvariable('fin'))
 ),
 vus AS (
+    -- the pairs seen in N and in N−1 (int_patients_vus_prec: kept beside the lake's year N−1), of the patientèle
     SELECT DISTINCT ps, patient
     FROM (
-        SELECT c.ps, l.patient, year(l.date_soins) AS an
-        FROM stg_er_prs_f l
-        JOIN stg_da_pra_r c ON c.cabinet = l.cabinet
-        -- only the lines of a doctor for one of his MT patients: the aggregation stays at the size of the
-        -- patientèle instead of every (doctor, patient) pair of two years of claims (it spilled > 40 GB)
-        SEMI JOIN int_patients_mt p ON p.ps = c.ps AND p.patient = l.patient
-        JOIN stg_ir_nat_v n ON n.prs_nat = l.nature
-        WHERE getvariable('fmt_non_vu')
-            AND l.date_soins BETWEEN getvariable('debut_prec') AND getvariable('fin')
-            AND l.qualificatif_depense <> getvariable('dpn_info')
-            AND l.top_majoration <= getvariable('cpl_max')
-            AND list_contains(getvariable('nat_rgt_actes'), n.prs_nat_rgt)
-        GROUP BY ALL
-        HAVING sum(l.quantite) > 0
+        SELECT v.ps, v.patient FROM int_patients_vus v SEMI JOIN int_patients_mt p USING (ps, patient)
+        UNION ALL
+        SELECT v.ps, v.patient FROM int_patients_vus_prec v SEMI JOIN int_patients_mt p USING (ps, patient)
     )
+    WHERE getvariable('fmt_non_vu')
 ),
 patients AS (
     SELECT

@@ -1,0 +1,16 @@
+-- grain: one row per (doctor STA_PFS_NUM, patient) seen in the lake's year: his net act quantity for the patient, all his cabinets together, is > 0 (rules.md §0, §7) [key: ps, patient] [kept]
+-- Kept in the lake beside its year: the file active of N (int_activite) counts the pairs of N, and the patients
+-- seen in N−1 or N (categories_medecin_traitant) are the pairs of N and of N−1 (int_patients_vus_prec), so
+-- that no run reads the claims of N−1 again. Cancellations are netted; "pour information" lines dropped.
+-- Decision: a year's acts go to the doctor its own DA_PRA_R names for the cabinet (docs/decisions.md).
+SELECT c.ps, l.patient, sum(l.quantite)::BIGINT AS nb_actes
+FROM stg_er_prs_f l
+JOIN stg_da_pra_r c ON c.cabinet = l.cabinet
+JOIN stg_ir_nat_v n ON n.prs_nat = l.nature
+WHERE NOT l.est_annee_precedente
+    AND l.date_soins BETWEEN getvariable('debut') AND getvariable('fin')
+    AND l.qualificatif_depense <> getvariable('dpn_info')
+    AND l.top_majoration <= getvariable('cpl_max')
+    AND list_contains(getvariable('nat_rgt_actes'), n.prs_nat_rgt)
+GROUP BY c.ps, l.patient
+HAVING sum(l.quantite) > 0
