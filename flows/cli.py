@@ -318,6 +318,30 @@ def publish(
 
 
 @app.command()
+def replay(
+    ledger: Annotated[Path, LEDGER] = Path("data/ledger/ledger.duckdb"),
+    publications: Annotated[Path, PUBLICATIONS] = Path("data/publications"),
+    new: Annotated[
+        bool, typer.Option("--new", help="No backup at all: build a new ledger from every publication folder")
+    ] = False,
+    json_: Annotated[bool, JSON] = False,
+    quiet: Annotated[bool, QUIET] = False,
+    log: Annotated[Path | None, LOG] = None,
+) -> None:
+    """After restoring the ledger from a backup: append the publications its folders hold and it lacks."""
+
+    def action():
+        from flows.journal import journal_du_produit
+        from flows.ledger import rejouer
+
+        return rejouer(ledger, publications, new, journal_du_produit())
+
+    from flows.rendu import afficher_rejeu
+
+    commande("replay", action, json_, afficher_rejeu, quiet, log)
+
+
+@app.command()
 def backfill(
     years: Annotated[str, typer.Option(metavar="YEARS", help="e.g. 2021-2025 or 2021,2023")],
     extracts: Annotated[

@@ -14,14 +14,23 @@ The ledger is the truth and the folder a deterministic rendering of it: a crash 
 next publish computes the same publication), a crash after 4 is finished by the next publish, byte for byte
 the same. Opening the ledger re-computes the fingerprint chain: an altered or unreadable ledger is refused,
 and nothing is written.
+
+The folders anchor the ledger: each holds its publication's lines and movements and the chain's fingerprint
+after it. Before appending, ``publish`` checks every folder against the ledger and refuses when the ledger
+lacks a publication a folder holds (a ledger restored from an older backup, a deleted tail: publishing then
+would pay its lines again) or holds another one under its number. ``rejouer`` (``forfaits replay``) appends
+the missing publications from their folders, each checked against its manifest and the chain, so that a
+restored ledger is the one that was lost (docs/operations.md, "Restoring the ledger").
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -159,14 +168,27 @@ class Ledger:
                 "nothing was written."
             ) from None
 
-    def ajouter(self, meta: dict, lignes: pl.DataFrame, mouvements: pl.DataFrame) -> dict:
-        """Append one publication in one transaction; return its record (with its chained fingerprint)."""
+    def ajouter(
+        self,
+        meta: dict,
+        lignes: pl.DataFrame,
+        mouvements: pl.DataFrame,
+        empreinte_attendue: str | None = None,
+    ) -> dict:
+        """Append one publication in one transaction; return its record (with its chained fingerprint). With
+        ``empreinte_attendue`` (a replay), refuse a record whose chained fingerprint is another."""
         meta = meta | {
             "nb_lignes": lignes.height,
             "somme_centimes": int(lignes["montant_centimes"].sum()),
             "empreinte_contenu": _empreinte_contenu(lignes, mouvements),
         }
         record = {k: meta[k] for k in _CHAMPS} | {"empreinte_chaine": _chainer(self.tete, meta)}
+        if empreinte_attendue is not None and record["empreinte_chaine"] != empreinte_attendue:
+            raise ErreurPublication(
+                f"publication {meta['seq']} read from its folder does not give the fingerprint its "
+                "manifest records: the folder, or the ledger before it, is not the one it was written with. "
+                "Nothing was written. Restore the ledger from a backup taken after this publication instead."
+            )
         self.con.register("nouvelles_lignes", lignes)
         self.con.register("nouveaux_mouvements", mouvements)
         deja = self.con.execute(_sql("ids_deja_publies")).fetchall()
@@ -221,6 +243,7 @@ def materialiser(ledger: Ledger, p: dict, dossier: Path) -> Path:
     ecrire_csv(lignes, tmp / "paiements.csv", "pendant_publication")
     regul = mvts.filter((pl.col("id_ligne_publie") != pl.col("cle_id")).fill_null(True))
     regul.sort("cle_id").write_parquet(tmp / "regularisations.parquet")
+    mvts.sort("cle_id").write_parquet(tmp / "mouvements.parquet")  # with the lines: the publication, whole
     b = bilan(lignes, mvts)
     manifest = {
         "publication_id": cible.name,
@@ -234,7 +257,9 @@ def materialiser(ledger: Ledger, p: dict, dossier: Path) -> Path:
         "sorties": {
             f.name: {
                 "sha256": sha256_fichier(f),
-                "lignes": regul.height if f.stem == "regularisations" else lignes.height,
+                "lignes": {"regularisations": regul.height, "mouvements": mvts.height}.get(
+                    f.stem, lignes.height
+                ),
             }
             for f in sorted(tmp.iterdir())
         },
@@ -248,6 +273,129 @@ def materialiser(ledger: Ledger, p: dict, dossier: Path) -> Path:
     rapport_publication(tmp)
     panne("avant_renommage_publication")
     return publier_dossier(tmp, cible)
+
+
+NOM_DOSSIER = re.compile(r"\d{4}-\d{5}")
+
+
+def dossiers_publies(dossier: Path) -> list[tuple[Path, dict]]:
+    """The publication folders of ``dossier`` (their manifest written: a folder is renamed into place whole),
+    in the order of their number."""
+    trouves = []
+    for d in Path(dossier).iterdir() if Path(dossier).is_dir() else []:
+        if NOM_DOSSIER.fullmatch(d.name) and (d / "manifest.json").is_file():
+            trouves.append((d, json.loads((d / "manifest.json").read_text(encoding="utf-8"))))
+    return sorted(trouves, key=lambda x: x[1]["seq"])
+
+
+def ecarts_dossiers(reg: Ledger, dossier: Path) -> tuple[list[tuple[Path, dict]], list[str]]:
+    """(folders whose publication the ledger lacks, folders that differ from the ledger's publication of their
+    number): what the ledger must hold before anything is appended to it."""
+    publiees = {p["seq"]: p for p in reg.publications()}
+    absents, differents = [], []
+    for d, m in dossiers_publies(dossier):
+        p = publiees.get(m["seq"])
+        if p is None:
+            absents.append((d, m))
+        elif p["empreinte_chaine"] != m.get("empreinte_ledger"):
+            differents.append(
+                f"{d.name} (publication {m['seq']} of the ledger is {nom_publication(p)}, "
+                f"run {p['run_id']}, another content)"
+            )
+    return absents, differents
+
+
+def _verifier_ancrage(reg: Ledger, ledger: Path, dossier: Path) -> None:
+    """Refuse to append to a ledger that lacks, or contradicts, a publication already sent (its folder)."""
+    absents, differents = ecarts_dossiers(reg, dossier)
+    if differents:
+        raise ErreurPublication(
+            f"the ledger {ledger} contradicts the publication folder(s) {'; '.join(differents)} of "
+            f"{dossier}: they were not written from this ledger. Nothing was written. Publish with the "
+            "ledger these folders came from (--ledger), or restore that ledger from its backup and run "
+            "forfaits replay."
+        )
+    if absents:
+        noms = ", ".join(d.name for d, _ in absents)
+        lignes = sum(m["total"]["nb_lignes"] for _, m in absents)
+        somme = sum(m["total"]["somme_centimes"] for _, m in absents)
+        raise ErreurPublication(
+            f"the ledger {ledger} lacks {len(absents)} publication(s) already sent from {dossier}: {noms} "
+            f"({lignes:,} lines, {somme / 100:,.2f} €). It was restored from an older backup, or its end "
+            "was removed: publishing now could pay those lines a second time, so nothing was written. Append "
+            f"them from their folders first: forfaits replay --ledger {ledger} --publications {dossier}; "
+            'then publish again (docs/operations.md, "Restoring the ledger").'
+        )
+
+
+def _lire_dossier(d: Path, m: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A publication folder's lines and movements, after checking each file against its manifest."""
+    for nom in ("paiements.parquet", "mouvements.parquet"):
+        f = d / nom
+        if nom not in m["sorties"] or not f.is_file():
+            raise ErreurPublication(
+                f"publication folder {d} has no {nom}: it cannot be replayed into the ledger (folders "
+                "written before the ledger was anchored hold no movements). Restore the ledger from a backup "
+                "taken after this publication instead."
+            )
+        if sha256_fichier(f) != m["sorties"][nom]["sha256"]:
+            raise ErreurPublication(
+                f"{f} does not match its manifest (sha256): the folder was altered, and is not replayed. "
+                "Restore the ledger from a backup taken after this publication instead."
+            )
+    lignes = (
+        pl.read_parquet(d / "paiements.parquet").cast(COLONNES_PAIEMENTS).select(list(COLONNES_PAIEMENTS))
+    )
+    mvts = (
+        pl.read_parquet(d / "mouvements.parquet").cast(COLONNES_MOUVEMENTS).select(list(COLONNES_MOUVEMENTS))
+    )
+    return lignes, mvts
+
+
+def rejouer(
+    ledger: Path, dossier: Path, nouveau: bool = False, journal: Callable[[str], None] | None = None
+) -> dict:
+    """Append to ``ledger`` (restored from a backup; with ``nouveau``, a new one) the publications of
+    ``dossier`` it lacks, in order, each from its folder: its files checked against its manifest, and its
+    record against the chain fingerprint the folder holds, so that the ledger becomes the one the folders were
+    written from."""
+    log = journal or muet
+    ledger, dossier = Path(ledger), Path(dossier)
+    if ledger.exists() == nouveau:
+        raise ErreurPublication(
+            f"a ledger already exists at {ledger}: --new builds a ledger only where there is none"
+            if nouveau
+            else f"no ledger at {ledger}: restore its backup there, then run forfaits replay again (with no "
+            f"backup at all, forfaits replay --new --ledger {ledger} rebuilds it from every folder)"
+        )
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    with _verrou(ledger), Ledger(ledger) as reg:
+        absents, differents = ecarts_dossiers(reg, dossier)
+        if differents:
+            _verifier_ancrage(reg, ledger, dossier)
+        rejoues = []
+        for d, m in absents:
+            attendu = len(reg.publications()) + 1
+            if m["seq"] != attendu:
+                raise ErreurPublication(
+                    f"the ledger {ledger} ends at publication {attendu - 1} and the next folder of "
+                    f"{dossier} is {d.name} (publication {m['seq']}): the folder of publication "
+                    f"{attendu} is missing, so the ledger cannot be rebuilt from the folders. Restore it "
+                    "from a more recent backup."
+                )
+            lignes, mvts = _lire_dossier(d, m)
+            meta = {
+                "seq": m["seq"],
+                "annee_reference": m["annee_reference"],
+                "run_id": m["run_id"],
+                "run_manifest_sha256": m["run_manifest_sha256"],
+                "echeance_regularisation": date.fromisoformat(m["echeance_regularisation"]),
+                "cree_le": m["cree_le"],
+            }
+            reg.ajouter(meta, lignes, mvts, empreinte_attendue=m["empreinte_ledger"])
+            rejoues.append(d.name)
+            log(f"publication {d.name} replayed into the ledger from its folder ({lignes.height:,} lines)")
+        return {"ledger": str(ledger), "rejouees": rejoues, "publications": len(reg.publications())}
 
 
 def lire_run(run: Path) -> tuple[dict, str, pl.DataFrame]:
@@ -281,6 +429,40 @@ def publier(
     echeance = echeance or echeance_par_defaut(date.today())
     ledger.parent.mkdir(parents=True, exist_ok=True)
     dossier.mkdir(parents=True, exist_ok=True)
+    with _verrou(ledger), Ledger(ledger) as reg:
+        _verifier_ancrage(reg, ledger, dossier)
+        repris = None
+        for p in reg.publications():
+            if not (dossier / nom_publication(p) / "manifest.json").exists():
+                log(f"publication {nom_publication(p)} is in the ledger but not on disk: writing it now")
+                materialiser(reg, p, dossier)
+                repris = p
+        schema_publication(annee, dispositifs()).validate(lignes_run, lazy=True)
+        lignes, mouvements = a_publier(lignes_run, reg.cumuls(annee), echeance)
+        schema_publication(annee, dispositifs()).validate(lignes, lazy=True)
+        dernier = reg.publications()[-1] if repris else None
+        if repris and dernier == repris and repris["annee_reference"] == annee and mouvements.is_empty():
+            # an interrupted publication of N, finished above, already holds everything this run pays
+            return _resultat(dossier / nom_publication(repris), reprise=True)
+        seq = len(reg.publications()) + 1
+        meta = {
+            "seq": seq,
+            "annee_reference": annee,
+            "run_id": manifest_run["run_id"],
+            "run_manifest_sha256": sha_run,
+            "echeance_regularisation": echeance,
+            "cree_le": datetime.now().isoformat(timespec="seconds"),
+        }
+        p = reg.ajouter(meta, lignes, mouvements)
+        panne("apres_ledger")
+        cible = materialiser(reg, p, dossier)
+        log(f"publication {cible.name}: {lignes.height:,} lines")
+        return _resultat(cible, reprise=False)
+
+
+@contextlib.contextmanager
+def _verrou(ledger: Path) -> Iterator[None]:
+    """The ledger's exclusive lock (one writer at a time)."""
     verrou = FileLock(str(ledger) + ".lock", timeout=0)
     try:
         verrou.acquire()
@@ -290,34 +472,7 @@ def publier(
             "append at once. Wait for it to finish, then publish again; it will emit only what is left."
         ) from None
     try:
-        with Ledger(ledger) as reg:
-            repris = None
-            for p in reg.publications():
-                if not (dossier / nom_publication(p) / "manifest.json").exists():
-                    log(f"publication {nom_publication(p)} is in the ledger but not on disk: writing it now")
-                    materialiser(reg, p, dossier)
-                    repris = p
-            schema_publication(annee, dispositifs()).validate(lignes_run, lazy=True)
-            lignes, mouvements = a_publier(lignes_run, reg.cumuls(annee), echeance)
-            schema_publication(annee, dispositifs()).validate(lignes, lazy=True)
-            dernier = reg.publications()[-1] if repris else None
-            if repris and dernier == repris and repris["annee_reference"] == annee and mouvements.is_empty():
-                # an interrupted publication of N, finished above, already holds everything this run pays
-                return _resultat(dossier / nom_publication(repris), reprise=True)
-            seq = len(reg.publications()) + 1
-            meta = {
-                "seq": seq,
-                "annee_reference": annee,
-                "run_id": manifest_run["run_id"],
-                "run_manifest_sha256": sha_run,
-                "echeance_regularisation": echeance,
-                "cree_le": datetime.now().isoformat(timespec="seconds"),
-            }
-            p = reg.ajouter(meta, lignes, mouvements)
-            panne("apres_ledger")
-            cible = materialiser(reg, p, dossier)
-            log(f"publication {cible.name}: {lignes.height:,} lines")
-            return _resultat(cible, reprise=False)
+        yield
     finally:
         verrou.release()
 

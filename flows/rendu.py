@@ -48,6 +48,13 @@ def afficher_run(r: dict) -> None:
         afficher_publication(r["publication"])
 
 
+def afficher_rejeu(r: dict) -> None:
+    rejouees = ", ".join(r["rejouees"]) or "none (the ledger already held every folder)"
+    Console().print(
+        f"ledger {r['ledger']}: {r['publications']} publication(s); replayed from their folders: {rejouees}"
+    )
+
+
 def afficher_publication(r: dict) -> None:
     c = Console()
     c.print(table_totaux(f"Publication {r['publication_id']} (year {r.get('annee_reference', '')})", r))

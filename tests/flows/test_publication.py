@@ -25,7 +25,7 @@ from flows.annual_run import executer
 from flows.backfill import backfill as backfill_local
 from flows.fichiers import sha256_fichier
 from flows.ingest import ingerer
-from flows.ledger import ErreurPublication, Ledger, publier
+from flows.ledger import ErreurPublication, Ledger, publier, rejouer
 from flows.modeles import modeles
 from flows.orchestration import backfill
 from flows.parametres_io import OVERLAY_ILLUSTRATIF, charger_parametres
@@ -319,3 +319,83 @@ def test_a_run_given_the_extract_already_in_the_lake_does_not_ingest_it_again(
     msu.head(msu.height - 1).write_csv(autre / "MSU_DECLARATIONS.csv.gz", separator=";", compression="gzip")
     assert not deja_ingere(autre, N, etat / "lake", p)  # one file changed: ingest again
     assert not deja_ingere(extraits_minuscules / str(N), 2024, etat / "lake", p)  # another year's files
+
+
+def _restaurer_avant_la_publication(reference, tmp_path) -> tuple[Path, Path, dict]:
+    """A ledger backed up before 2025-00001 was published, restored after it was sent."""
+    base, r = reference
+    ledger, pubs = tmp_path / "ledger.duckdb", tmp_path / "pubs"
+    with Ledger(ledger):
+        pass  # the ledger as it was when backed up: no publication yet
+    shutil.copy(ledger, tmp_path / "sauvegarde.duckdb")
+    premiere = publier(Path(r["dossier"]), ledger, pubs, ECHEANCE)
+    shutil.copy(tmp_path / "sauvegarde.duckdb", ledger)  # the restore
+    return ledger, pubs, premiere
+
+
+def test_a_ledger_restored_from_an_older_backup_is_refused_then_replayed_and_pays_nothing_twice(
+    reference, tmp_path
+):
+    base, r = reference
+    ledger, pubs, premiere = _restaurer_avant_la_publication(reference, tmp_path)
+    avant = visibles(pubs)
+    with pytest.raises(ErreurPublication, match=r"lacks 1 publication\(s\) already sent .*2025-00001") as e:
+        publier(Path(r["dossier"]), ledger, pubs, ECHEANCE)
+    assert f"{premiere['total']['nb_lignes']:,} lines" in str(e.value) and "forfaits replay" in str(e.value)
+    assert visibles(pubs) == avant  # nothing written
+    rejeu = rejouer(ledger, pubs)
+    assert rejeu["rejouees"] == ["2025-00001"]
+    with Ledger(ledger) as reg:  # the very ledger that was lost: same chain
+        assert reg.tete == premiere["empreinte_ledger"]
+    seconde = publier(Path(r["dossier"]), ledger, pubs, ECHEANCE)
+    assert seconde["total"] == {"nb_lignes": 0, "somme_centimes": 0}  # nothing paid twice
+    run = pl.read_parquet(Path(r["dossier"]) / "paiements.parquet")
+    con = duckdb.connect(str(ledger), read_only=True)
+    publie = con.execute(
+        "SELECT count(*), count(DISTINCT id_ligne), sum(montant_centimes) FROM lignes"
+    ).fetchall()[0]
+    con.close()
+    assert publie == (run.height, run.height, run["montant_centimes"].sum())  # each key once
+
+
+def test_a_deleted_ledger_tail_is_refused(reference, tmp_path):
+    base, r = reference
+    ledger, pubs = tmp_path / "ledger.duckdb", tmp_path / "pubs"
+    publier(Path(r["dossier"]), ledger, pubs, ECHEANCE)
+    derniere = publier(Path(r["dossier"]), ledger, pubs, date(2027, 1, 1))  # an empty second publication
+    con = duckdb.connect(str(ledger))
+    for table in ("lignes", "mouvements", "publications"):
+        con.execute(f"DELETE FROM {table} WHERE seq = 2")
+    con.close()
+    with pytest.raises(ErreurPublication, match=f"lacks 1 publication.*{derniere['publication_id']}"):
+        publier(Path(r["dossier"]), ledger, pubs, ECHEANCE)
+
+
+def test_a_replay_refuses_an_altered_folder_and_a_gap(reference, tmp_path):
+    ledger, pubs, premiere = _restaurer_avant_la_publication(reference, tmp_path)
+    dossier = Path(premiere["dossier"])
+    mvts = pl.read_parquet(dossier / "mouvements.parquet")
+    mvts.with_columns(pl.col("montant_centimes") + 1).write_parquet(dossier / "mouvements.parquet")
+    with pytest.raises(ErreurPublication, match="does not match its manifest"):
+        rejouer(ledger, pubs)
+    mvts.write_parquet(dossier / "mouvements.parquet")
+    dossier.rename(pubs / "2025-00002")  # publication 1's folder missing, a folder 2 present
+    m = json.loads((pubs / "2025-00002" / "manifest.json").read_text())
+    (pubs / "2025-00002" / "manifest.json").write_text(json.dumps(m | {"seq": 2}))
+    with pytest.raises(ErreurPublication, match="the folder of publication 1 is missing"):
+        rejouer(ledger, pubs)
+    with Ledger(ledger) as reg:
+        assert reg.publications() == []  # nothing appended
+
+
+def test_with_no_backup_the_ledger_is_rebuilt_from_every_folder(reference, tmp_path):
+    base, r = reference
+    pubs = tmp_path / "pubs"
+    shutil.copytree(base / "pubs", pubs)
+    with Ledger(base / "ledger.duckdb") as reg:
+        attendu = [p["empreinte_chaine"] for p in reg.publications()]
+    with pytest.raises(ErreurPublication, match="no ledger at"):
+        rejouer(tmp_path / "ledger.duckdb", pubs)
+    rejouer(tmp_path / "ledger.duckdb", pubs, nouveau=True)
+    with Ledger(tmp_path / "ledger.duckdb") as reg:
+        assert [p["empreinte_chaine"] for p in reg.publications()] == attendu
