@@ -26,8 +26,8 @@ from flows.parametres_io import charger_parametres
 from flows.reglages import Reglages
 from transforms.ledger import ecarts_runs
 from transforms.modeles import besoin_annee_precedente, variables
-from transforms.parametres import JeuParametres
-from transforms.registre import en_vigueur
+from transforms.parametres import JeuParametres, ParametreError
+from transforms.registre import en_vigueur, montants_permis, noms
 from transforms.rules.aide_assistant_medical import annee_reference
 
 
@@ -50,6 +50,23 @@ def extrait_de(annee: int, extracts: Path | None) -> Path | None:
     return d if d is not None and d.is_dir() else None
 
 
+def parametres_manquants(p: JeuParametres, annee: int) -> list[str]:
+    """What year N's rules would stop on for want of a parameter: a value users supply that no overlay
+    gives, or a parameter the models and the amount checks read that has no value at N's dates."""
+    problemes = [
+        f"{annee}: {d} needs {n}, which no overlay supplies (--overlay DIR with {d}.yaml)"
+        for d in noms()
+        if en_vigueur(d, p, annee)
+        for n in p.manquants(d, date(annee, 12, 31))
+    ]
+    try:
+        variables(p, annee)
+        montants_permis(p, annee)
+    except ParametreError as e:
+        problemes.append(f"{annee}: {e}")
+    return problemes
+
+
 def verifier(annees: list[int], lake: Path, extracts: Path | None, p: JeuParametres) -> None:
     """Check every year's inputs before computing any: its extract or lake year, and the years its rules read
     (N−1's claims, the assistant aid's reference year). Every problem is listed at once."""
@@ -70,6 +87,7 @@ def verifier(annees: list[int], lake: Path, extracts: Path | None, p: JeuParamet
             r = annee_reference(p, a)
             if r not in disponibles:
                 problemes.append(f"{a}: the assistant aid reads the reference distribution of {r}, absent")
+        problemes += parametres_manquants(p, a)
     if problemes:
         raise ErreurRun(
             f"backfill of {min(annees)}–{max(annees)} stopped before computing any year:\n  - "

@@ -18,14 +18,16 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")  # progress: our own lines
 
 import atexit  # noqa: E402
+import errno  # noqa: E402
 import json  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from datetime import datetime  # noqa: E402
 from enum import StrEnum  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Annotated  # noqa: E402
+from typing import Annotated, NoReturn  # noqa: E402
 
 import typer  # noqa: E402
 
@@ -108,6 +110,18 @@ def _utiliser_prefect(choix: bool | None) -> bool:
     return choix if choix is not None else bool(os.environ.get("PREFECT_API_URL"))
 
 
+def _par_prefect(flux: Callable[[], object]) -> object:
+    """Run a flow through Prefect: the standing server of ``PREFECT_API_URL``, or one started for this
+    command and tied to it (flows/serveur_prefect.py: it dies with the command, even on ``kill -9``)."""
+    if os.environ.get("PREFECT_API_URL"):
+        return flux()
+    from flows.journal import journal_du_produit
+    from flows.serveur_prefect import serveur_lie
+
+    with serveur_lie(journal_du_produit()):
+        return flux()
+
+
 def _taire_la_sortie() -> None:
     """After the last exit handler: no teardown message (duckdb's nanobind 'leaked …' lists)."""
     sys.stdout.flush()
@@ -143,16 +157,40 @@ def commande(
         _erreur(nom, str(e), classe.sortie, classe.classe, json_)
         logger.debug(f"{nom} stopped ({classe.classe}): {e}")
         raise typer.Exit(classe.sortie) from None
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            _bug(nom, e, fichier, logger, json_)
+        message = disque_plein(e)
+        _erreur(nom, message, Sortie.MACHINE, "machine", json_)
+        logger.debug(f"{nom} stopped (machine): {message}")
+        raise typer.Exit(Sortie.MACHINE) from None
     except Exception as e:  # a bug: its traceback, and where the log is
-        logger.error(f"{nom}: unexpected error\n{traceback.format_exc()}")
-        traceback.print_exc()
-        message = (
-            f"unexpected error ({type(e).__name__}): this is a bug in forfaits, not in your data; "
-            f"its traceback is in {fichier.resolve()}"
-        )
-        _erreur(nom, message, Sortie.BUG, "bug", json_)
-        raise typer.Exit(Sortie.BUG) from None
+        _bug(nom, e, fichier, logger, json_)
     return resultat
+
+
+def disque_plein(e: OSError) -> str:
+    """The message of a full disk (or quota): where, how much is free, what to do."""
+    chemin = Path(e.filename) if e.filename else Path.cwd()
+    parent = next((p for p in [chemin, *chemin.parents] if p.exists()), Path.cwd())
+    libre = shutil.disk_usage(parent).free
+    return (
+        f"the disk is full writing {chemin} ({libre / 2**30:.1f} GiB free on its file system); nothing was "
+        "published and earlier outputs are untouched. Free space (an ingest needs about twice the extract's "
+        'size; docs/operations.md, "Disk") and run the command again.'
+    )
+
+
+def _bug(nom: str, e: Exception, fichier: Path, logger, json_: bool) -> NoReturn:
+    """A bug: its traceback (on stderr and in the log), and where the log is."""
+    logger.error(f"{nom}: unexpected error\n{traceback.format_exc()}")
+    traceback.print_exc()
+    message = (
+        f"unexpected error ({type(e).__name__}): this is a bug in forfaits, not in your data; "
+        f"its traceback is in {fichier.resolve()}"
+    )
+    _erreur(nom, message, Sortie.BUG, "bug", json_)
+    raise typer.Exit(Sortie.BUG) from None
 
 
 def _erreur(nom: str, message: str, sortie: int, classe: str, json_: bool) -> None:
@@ -221,7 +259,7 @@ def ingest(
         if _utiliser_prefect(prefect):
             from flows.orchestration import ingest_flow
 
-            return ingest_flow(str(extract), year, str(lake), _chemins(overlay))
+            return _par_prefect(lambda: ingest_flow(str(extract), year, str(lake), _chemins(overlay)))
         from flows.ingest import ingerer
         from flows.journal import journal_du_produit
 
@@ -257,16 +295,18 @@ def run(
         if _utiliser_prefect(prefect):
             from flows.orchestration import annual_run
 
-            return annual_run(
-                year,
-                str(lake),
-                str(out),
-                str(extract) if extract else None,
-                _chemins(overlay),
-                memory,
-                str(ledger) if publish else None,
-                str(publications),
-                du,
+            return _par_prefect(
+                lambda: annual_run(
+                    year,
+                    str(lake),
+                    str(out),
+                    str(extract) if extract else None,
+                    _chemins(overlay),
+                    memory,
+                    str(ledger) if publish else None,
+                    str(publications),
+                    du,
+                )
             )
         from flows.annual_run import executer
         from flows.journal import journal_du_produit
@@ -342,6 +382,30 @@ def replay(
 
 
 @app.command()
+def prune(
+    keep: Annotated[
+        int, typer.Option(metavar="N", min=0, help="Failed ingests and old lake versions to keep")
+    ] = 2,
+    lake: Annotated[Path, LAKE] = Path("data/lake"),
+    json_: Annotated[bool, JSON] = False,
+    quiet: Annotated[bool, QUIET] = False,
+    log: Annotated[Path | None, LOG] = None,
+) -> None:
+    """Remove failed ingests and old lake versions but the N newest, and what stopped ingests left."""
+
+    def action():
+        from flows.lake import elaguer
+
+        if not lake.is_dir():
+            raise EntreeRefusee(f"no lake at {lake}: give the lake's folder (--lake DIR)")
+        return elaguer(lake, keep)
+
+    from flows.rendu import afficher_elagage
+
+    commande("prune", action, json_, afficher_elagage, quiet, log)
+
+
+@app.command()
 def backfill(
     years: Annotated[str, typer.Option(metavar="YEARS", help="e.g. 2021-2025 or 2021,2023")],
     extracts: Annotated[
@@ -373,16 +437,18 @@ def backfill(
         if _utiliser_prefect(prefect):
             from flows.orchestration import backfill as backfill_flow
 
-            r = backfill_flow(
-                annees,
-                str(lake),
-                str(out),
-                str(extracts) if extracts else None,
-                _chemins(overlay),
-                memory,
-                str(ledger) if publish else None,
-                str(publications),
-                du,
+            r = _par_prefect(
+                lambda: backfill_flow(
+                    annees,
+                    str(lake),
+                    str(out),
+                    str(extracts) if extracts else None,
+                    _chemins(overlay),
+                    memory,
+                    str(ledger) if publish else None,
+                    str(publications),
+                    du,
+                )
             )
         else:
             from flows.backfill import backfill as backfill_local
@@ -537,6 +603,7 @@ def main() -> None:
     ``--json``), with the usage exit code."""
     from typer.exceptions import TyperException
 
+    os.umask(0o077)  # every file and folder it writes is its owner's only (patient data: lake, quarantine)
     atexit.register(_taire_la_sortie)  # registered first, so it runs last
     try:
         code = app(standalone_mode=False)

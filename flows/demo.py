@@ -43,6 +43,7 @@ def main() -> None:
     ap.add_argument("--years", default="2021,2020,2024,2025,2026")
     ap.add_argument("--scale", type=float, default=0.002)
     args = ap.parse_args()
+    os.umask(0o077)  # as forfaits: what it writes is its owner's only
     console = Console()
     configurer()
     journal = journal_du_produit()

@@ -5,15 +5,12 @@ failed check leaves no published folder and never touches an earlier one."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-import psutil
-
+from flows import proprietaire
 from flows.erreurs import ErreurRun
 from flows.fichiers import ecrire_csv, lignes_parquet, publier_dossier, sha256_fichier
 from flows.lake import rapport_ingest
@@ -24,22 +21,11 @@ from transforms.paiements import COLONNES_PAIEMENTS, totaux_de_controle
 from transforms.parametres import JeuParametres
 from transforms.registre import REGLES, Regle, dispositifs, montants_permis
 
-PROPRIETAIRE = ".proprietaire"
-
 
 def nettoyer_temporaires(out: Path) -> list[Path]:
-    """Remove the temporary folders of runs whose process is gone (killed before publishing)."""
-    partis = []
-    for d in Path(out).glob(".tmp-*"):
-        f = d / PROPRIETAIRE
-        try:
-            pid = int(f.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pid = None
-        if pid is None or not psutil.pid_exists(pid):
-            shutil.rmtree(d, ignore_errors=True)
-            partis.append(d)
-    return partis
+    """Remove the temporary folders of runs whose process is gone (killed before publishing): stale by their
+    owner record (flows/proprietaire.py), never another host's or a live process's."""
+    return proprietaire.nettoyer(sorted(Path(out).glob(".tmp-*")))
 
 
 def nouveau_dossier(out: Path, annee: int) -> tuple[str, Path]:
@@ -47,7 +33,7 @@ def nouveau_dossier(out: Path, annee: int) -> tuple[str, Path]:
     run_id = f"{annee}-{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     travail = Path(out) / f".tmp-{run_id}"
     travail.mkdir()
-    (travail / PROPRIETAIRE).write_text(str(os.getpid()), encoding="utf-8")
+    proprietaire.ecrire(travail)
     return run_id, travail
 
 
@@ -134,7 +120,7 @@ def ecrire_sorties(
 
 def publier_run(travail: Path, out: Path, nom: str) -> Path:
     """fsync the checked run folder and rename it to its final name (atomic on one file system)."""
-    (travail / PROPRIETAIRE).unlink(missing_ok=True)
+    (travail / proprietaire.FICHIER).unlink(missing_ok=True)
     return publier_dossier(travail, Path(out) / nom)
 
 

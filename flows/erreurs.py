@@ -15,6 +15,7 @@ class Sortie(IntEnum):
     ENTREE_REFUSEE = 3  # the extract or a parameter file is refused
     RUN_ARRETE = 4  # the run cannot go on: a year missing from the lake, a value the user must supply
     PUBLICATION_REFUSEE = 5  # the ledger refuses the publication
+    MACHINE = 6  # the machine stops the command: a full disk, a Prefect server that does not start
     BUG = 70  # an unexpected error: a bug (sysexits' EX_SOFTWARE)
 
 
@@ -37,3 +38,9 @@ class ErreurRun(ErreurAttendue):
 
 class PublicationRefusee(ErreurAttendue):
     sortie, classe = Sortie.PUBLICATION_REFUSEE, "publication_refused"
+
+
+class ErreurMachine(ErreurAttendue):
+    """The machine, not the data: a full disk, a server that does not start."""
+
+    sortie, classe = Sortie.MACHINE, "machine"

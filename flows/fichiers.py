@@ -8,6 +8,9 @@ exist.
 
 from __future__ import annotations
 
+import csv
+import errno
+import gzip
 import hashlib
 import os
 import signal
@@ -61,13 +64,105 @@ def sha256_fichier(f: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+class FichierAmbigu(ValueError):
+    """Two files of an extract could be the same table, or a table's file cannot be reached."""
+
+
+SUFFIXES = (".parquet", ".csv.gz", ".csv")
+
+
 def fichier_table(extract: Path, table: str) -> Path | None:
-    """The file of ``table`` in an extract folder: Parquet, gzip CSV or CSV (inputs.md)."""
-    for suffixe in (".parquet", ".csv.gz", ".csv"):
+    """The file of ``table`` in an extract folder: Parquet, gzip CSV or CSV (inputs.md). Raises
+    FichierAmbigu when two of them exist (which one is the delivery?) or when the name is a symbolic link
+    that leads nowhere (a loop, or a target that is gone)."""
+    trouves = []
+    for suffixe in SUFFIXES:
         f = Path(extract) / f"{table}{suffixe}"
+        if f.is_symlink() and not f.exists():
+            try:
+                f.resolve(strict=True)
+                cause = "its target is gone"
+            except RuntimeError:
+                cause = "it is a loop of symbolic links"
+            except OSError as e:
+                cause = "it is a loop of symbolic links" if e.errno == errno.ELOOP else "its target is gone"
+            raise FichierAmbigu(
+                f"{table}: {f.name} is a symbolic link that leads to no file ({cause}); fix the link"
+            )
         if f.exists():
-            return f
+            trouves.append(f)
+    if len(trouves) > 1:
+        raise FichierAmbigu(
+            f"{table}: {' and '.join(x.name for x in trouves)} could both be the table; "
+            "keep the one delivered and remove the other"
+        )
+    return trouves[0] if trouves else None
+
+
+SEPARATEURS = {b",": "','", b"\t": "a tab", b"|": "'|'"}
+
+
+def diagnostic_csv(f: Path, depuis: int = 0) -> str | None:
+    """Where and why a CSV of the extract cannot be read, from its bytes (the reader's own message quotes the
+    row, patient identifiers included): the header's separator or encoding, then the first row whose text
+    is not UTF-8, holds an unmatched or misplaced quote, or has more fields than the header.
+    Rows are numbered as everywhere in the product (1 = the first row after the header), with the file's
+    line beside. None when nothing is found. Reads the file from its start (``depuis`` rows were read
+    fine: the defect is not before them, but the quotes before them must be followed)."""
+    ouvrir = gzip.open if f.name.endswith(".gz") else open
+    with ouvrir(f, "rb") as fb:
+        entete = fb.readline().rstrip(b"\r\n")
+        try:
+            entete.decode("utf-8")
+        except UnicodeDecodeError:
+            return "is not UTF-8 text (its header row): re-encode it, e.g. iconv -f latin1 -t utf-8"
+        if b";" not in entete:
+            for sep, nom in SEPARATEURS.items():
+                if sep in entete:
+                    return f"is separated by {nom}, not ';' (inputs.md): export it again with ';'"
+        attendus = entete.count(b";") + 1
+        ligne, rang, debut_guillemet = 1, 0, 0
+        for brut in fb:
+            ligne += 1
+            try:
+                brut.decode("utf-8")
+            except UnicodeDecodeError:
+                return (
+                    f"is not UTF-8 text at row {rang + 1} (line {ligne}): re-encode it, "
+                    "e.g. iconv -f latin1 -t utf-8"
+                )
+            texte = brut.rstrip(b"\r\n")
+            if debut_guillemet:  # inside a quoted field that spans lines (its fields are not counted)
+                if texte.count(b'"') % 2:
+                    debut_guillemet = 0
+                continue
+            rang += 1
+            if b'"' not in texte:
+                n = texte.count(b";") + 1
+                if n > attendus:  # fewer are read (the missing fields absent)
+                    return _champs(rang, ligne, n, attendus)
+                continue
+            if texte.count(b'"') % 2:
+                debut_guillemet = ligne
+                continue
+            try:
+                n = len(next(csv.reader([texte.decode()], delimiter=";", strict=True)))
+            except csv.Error:
+                return f'has a misplaced quote (") at row {rang} (line {ligne}): quote whole fields only'
+            if n > attendus:
+                return _champs(rang, ligne, n, attendus)
+        if debut_guillemet:
+            return (
+                f'has an unmatched quote (") opened at line {debut_guillemet}: the rest of the file reads as '
+                "one field; close or remove it"
+            )
     return None
+
+
+def _champs(rang: int, ligne: int, n: int, attendus: int) -> str:
+    return f"has {n} fields at row {rang} (line {ligne}) where its header has {attendus}: " + (
+        "a ';' inside a field that is not quoted?" if n > attendus else "a row cut short?"
+    )
 
 
 def lignes_parquet(f: Path) -> int:

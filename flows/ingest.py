@@ -10,6 +10,7 @@ quarantine under ``.echecs/`` and leaves the published year untouched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -22,8 +23,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.fichiers import fichier_table, sha256_fichier
-from flows.ingest_tables import ErreurIngest, RapportTable, ingerer_table
+from flows import proprietaire
+from flows.fichiers import FichierAmbigu, fichier_table, sha256_fichier
+from flows.ingest_tables import ErreurIngest, RapportTable, SeuilDepasse, ingerer_table
 from flows.journal import etape
 from flows.lake import oublier_derives
 from flows.parametres_io import charger_parametres
@@ -31,7 +33,7 @@ from flows.reglages import muet
 from schemas.sources import TABLES
 from transforms.parametres import JeuParametres
 from transforms.registre import en_vigueur
-from transforms.validation import Contexte
+from transforms.validation import Contexte, verifier_bornes
 
 __all__ = ["ErreurIngest", "deja_ingere", "ingerer"]
 
@@ -86,6 +88,11 @@ def ingerer(
     p = parametres or charger_parametres()
     seuil = float(p.a("controles", "seuil_quarantaine", date(annee, 1, 1)))
     date_nulle = p.a("commun", "date_nulle_snds", date(annee, 1, 1))
+    bornes = p.a("controles", "bornes_plausibles", date(annee, 1, 1))
+    try:
+        verifier_bornes(bornes, {n: t.modele for n, t in TABLES.items()})
+    except ValueError as e:
+        raise ErreurIngest(f"{e}. Correct the parameter (or its overlay) and ingest again.") from None
     log = journal or muet
     if not extract.is_dir():
         raise ErreurIngest(f"extract folder not found: {extract}")
@@ -99,20 +106,30 @@ def ingerer(
         }
     )
     con.execute("SET enable_progress_bar = false")
+    _proteger(lake)
+    for d in proprietaire.nettoyer(sorted((lake / ".staging").glob("*"))):
+        log(f"removed {d.name} from {lake / '.staging'}: left by an ingest that was stopped")
     dossier = lake / ".staging" / f"{annee}-{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    dossier.mkdir(parents=True)
+    dossier.mkdir(parents=True, mode=0o700)
+    proprietaire.ecrire(dossier)
     rapport = {
         "annee": annee,
         "extract": str(extract.name),
         "debut": datetime.now().isoformat(timespec="seconds"),
         "seuil_quarantaine": seuil,
+        "bornes_plausibles": _empreinte_bornes(bornes),
         "tables": {},
     }
     try:
-        ctx = Contexte(annee=annee, codes=codes, codes_specialite=codes_specialite, date_nulle=date_nulle)
+        ctx = Contexte(
+            annee=annee, codes=codes, codes_specialite=codes_specialite, date_nulle=date_nulle, bornes=bornes
+        )
         for nom in ORDRE:
             table = TABLES[nom]
-            f = fichier_table(extract, nom)
+            try:
+                f = fichier_table(extract, nom)
+            except FichierAmbigu as e:
+                raise ErreurIngest(str(e)) from None
             if f is None:
                 besoins = [d for d in table.requise_si if en_vigueur(d, p, annee)]
                 if table.requise or besoins:
@@ -135,6 +152,7 @@ def ingerer(
         (dossier / "ingest.json").write_text(
             json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8"
         )
+        (dossier / proprietaire.FICHIER).unlink()
         rapport["lien"] = str(_publier(lake, annee, dossier))
         return rapport
     except BaseException as e:
@@ -146,9 +164,29 @@ def ingerer(
                 json.dumps(rapport, indent=2, default=str, ensure_ascii=False), encoding="utf-8"
             )
             os.replace(dossier, echecs / dossier.name)
+            if isinstance(e, SeuilDepasse):
+                raise ErreurIngest(  # where the defective rows are (their values are never in a message)
+                    f"{e}\n  The defective rows, with their reasons, are kept in the lake: "
+                    f"{echecs / dossier.name / 'quarantaine'}"
+                ) from None
         raise
     finally:
         con.close()
+
+
+def _proteger(lake: Path) -> None:
+    """The lake (patient-level data) is its owner's only, even when it was created before with wider
+    rights; a lake owned by another account is left as it is."""
+    try:
+        if lake.stat().st_uid == os.getuid():
+            lake.chmod(0o700)
+    except OSError:
+        pass
+
+
+def _empreinte_bornes(bornes: dict) -> str:
+    """A digest of the plausibility ranges a year was checked with: other ranges, another ingest."""
+    return hashlib.sha256(json.dumps(bornes, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def _etat(avancement: dict) -> str | None:
@@ -166,8 +204,15 @@ def deja_ingere(extract: Path, annee: int, lake: Path, p: JeuParametres) -> bool
     rapport = json.loads(f.read_text(encoding="utf-8"))
     if rapport.get("seuil_quarantaine") != float(p.a("controles", "seuil_quarantaine", date(annee, 1, 1))):
         return False
+    if rapport.get("bornes_plausibles") != _empreinte_bornes(
+        p.a("controles", "bornes_plausibles", date(annee, 1, 1))
+    ):
+        return False
     for nom in TABLES:
-        fichier, t = fichier_table(extract, nom), rapport["tables"].get(nom, {"absente": True})
+        try:
+            fichier, t = fichier_table(extract, nom), rapport["tables"].get(nom, {"absente": True})
+        except FichierAmbigu:
+            return False  # the ingest says why
         if (fichier is None) != bool(t.get("absente")):
             return False
         if fichier is not None and (fichier.name != t["fichier"] or sha256_fichier(fichier) != t["sha256"]):

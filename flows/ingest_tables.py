@@ -11,6 +11,7 @@ threshold; apart, they would each repeat them.
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from flows.erreurs import EntreeRefusee
-from flows.fichiers import sha256_fichier
+from flows.fichiers import diagnostic_csv, sha256_fichier
 from schemas.sources import Table
 from transforms.validation import Contexte, colonnes_patient, schema_du_jour, traiter_lot
 from transforms.validation_polars import compilable, defectueuses, plan, valides, verificateur
@@ -83,25 +84,33 @@ def _lecteur(
         raise _illisible(table, f, e) from None
     manquantes = [c for c in colonnes if c not in noms]
     if manquantes:
+        if f.suffix != ".parquet" and len(noms) == 1 and (diag := diagnostic_csv(f)):
+            raise ErreurIngest(f"{table}: {f.name} {diag}")  # a header that did not split: the separator
+        # the names found, when they look like column names (a file of another kind has its first line here)
+        vus = [n for n in noms if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,39}", n)]
+        trouve = (
+            f"columns found: {', '.join(vus[:40])}" if vus and len(vus) == len(noms) else "no column name"
+        )
         raise ErreurIngest(
-            f"{table}: {f.name} lacks required column(s) {', '.join(manquantes)}; "
-            f"columns found: {', '.join(noms)}"
+            f"{table}: {f.name} lacks required column(s) {', '.join(manquantes)} ({trouve}); "
+            "is it the right file?"
         )
     return lf.select(colonnes)
 
 
-def _illisible(table: str, f: Path, e: Exception) -> ErreurIngest:
+def _illisible(table: str, f: Path, e: Exception, depuis: int = 0) -> ErreurIngest:
+    """The message of a file the reader stops on: where (the true row, found by ``diagnostic_csv``) and the
+    likely cause, never the reader's own text (it quotes the row, patient identifier included)."""
+    if f.suffix != ".parquet":
+        diag = diagnostic_csv(f, depuis)
+        if diag:
+            return ErreurIngest(f"{table}: {f.name} {diag}")
+    if isinstance(e, OSError) and not isinstance(e, FileNotFoundError):
+        return ErreurIngest(f"{table}: {f.name} cannot be read ({e.strerror or type(e).__name__})")
+    forme = "Parquet" if f.suffix == ".parquet" else "';'-separated UTF-8 CSV with a header row"
     return ErreurIngest(
-        f"{table}: {f.name} is unreadable ({_premiere_ligne(e)}); check its format "
-        "(';'-separated UTF-8 CSV with a header, or Parquet)"
+        f"{table}: {f.name} is unreadable as {forme}: it is damaged or of another format; deliver it again"
     )
-
-
-def _premiere_ligne(e: Exception) -> str:
-    texte = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    if "unicode" in str(e).lower() or "utf-8" in str(e).lower() or "utf8" in str(e).lower():
-        return "not valid UTF-8: re-encode it, e.g. iconv -f latin1 -t utf-8"
-    return texte[:200]
 
 
 def _resume_defauts(defauts: list[pl.DataFrame]) -> list[dict]:
@@ -115,7 +124,6 @@ def _resume_defauts(defauts: list[pl.DataFrame]) -> list[dict]:
         .agg(
             pl.len().alias("nombre"),
             pl.col("ligne").sort().head(5).alias("premieres_lignes"),
-            pl.col("valeur").unique(maintain_order=True).head(5).alias("exemples"),
         )
         .sort("nombre", descending=True)
     )
@@ -184,6 +192,10 @@ def _ingerer_csv(
     return rapport
 
 
+class SeuilDepasse(ErreurIngest):
+    """Too many rows of a table are defective: they are in its quarantine file."""
+
+
 class _EntierIllisible(Exception):
     """polars' reader met a field of an integer column that is not a plain integer."""
 
@@ -205,7 +217,7 @@ def _entiers(schema) -> dict[str, pl.DataType]:
 def _verifier_seuil(rapport: RapportTable, seuil: float, annee: int) -> None:
     part = rapport.lignes_quarantaine / rapport.lignes_lues if rapport.lignes_lues else 0.0
     if part > seuil:
-        raise ErreurIngest(_message_seuil(rapport, part, seuil, annee))
+        raise SeuilDepasse(_message_seuil(rapport, part, seuil, annee))
 
 
 def _ingerer_polars(
@@ -289,10 +301,7 @@ def _ingerer_par_lots(
                 except Exception as e:  # a decoding error deep in the file, or a field of ``entiers``
                     if relire:
                         raise _EntierIllisible from None  # _ingerer_csv reads the table again as text
-                    raise ErreurIngest(
-                        f"{rapport.table}: {f.name} is unreadable near row {rapport.lignes_lues + 1} "
-                        f"({_premiere_ligne(e)})"
-                    ) from None
+                    raise _illisible(rapport.table, f, e, rapport.lignes_lues) from None
                 if brut is None:
                     break
                 suivant = lecteur.submit(next, lots, None)
@@ -383,7 +392,6 @@ def _dedoublonner(
                 "controle": "clé unique (valeurs différentes)",
                 "nombre": rejet.height,
                 "premieres_lignes": [],
-                "exemples": [],
             }
         )
     rapport.lignes_retenues = garde.height
@@ -397,8 +405,8 @@ def _message_seuil(r: RapportTable, part: float, seuil: float, annee: int) -> st
     ]
     for d in r.defauts:
         lignes.append(
-            f"  - {d['colonne']}: {d['controle']}: {d['nombre']:,} rows (first rows "
-            f"{', '.join(map(str, d['premieres_lignes']))}; values {', '.join(map(str, d['exemples']))})"
+            f"  - {d['colonne']}: {d['controle']}: {d['nombre']:,} rows"
+            + (f" (first rows {', '.join(map(str, d['premieres_lignes']))})" if d["premieres_lignes"] else "")
         )
     annees = [d for d in r.defauts if str(d["controle"]).startswith("dans l'année")]
     if annees and annees[0]["nombre"] > r.lignes_lues / 2:

@@ -57,3 +57,37 @@ def oublier_derives(lake: Path, annee: int) -> list[Path]:
             d.unlink(missing_ok=True)
         retires.append(d)
     return retires
+
+
+def elaguer(lake: Path, garder: int) -> dict:
+    """Remove what the lake keeps for inspection only: the failed ingests of ``.echecs`` and the lake
+    versions no ``annee=N`` points to, each but the ``garder`` newest; and the staging folders left by a
+    stopped ingest (flows/proprietaire.py). The published years and what is derived from them are never
+    touched. Returns what was removed and the bytes freed."""
+    from flows import proprietaire
+
+    lake = Path(lake)
+    if garder < 0:
+        raise ValueError("--keep must be 0 or more")
+    courantes = {d.resolve() for d in lake.glob("annee=*") if d.is_symlink()}
+    retires: dict[str, list[str]] = {"echecs": [], "versions": [], "staging": []}
+    octets = 0
+
+    def taille(d: Path) -> int:
+        return sum(f.stat().st_size for f in d.rglob("*") if f.is_file() and not f.is_symlink())
+
+    for nom, dossiers in (
+        ("echecs", sorted((lake / ".echecs").glob("*"))),
+        ("versions", sorted(d for d in (lake / ".versions").glob("*") if d.resolve() not in courantes)),
+    ):
+        dossiers = sorted((d for d in dossiers if d.is_dir()), key=lambda d: d.stat().st_mtime, reverse=True)
+        for d in dossiers[garder:]:
+            octets += taille(d)
+            shutil.rmtree(d)
+            retires[nom].append(d.name)
+    for d in sorted((lake / ".staging").glob("*")):
+        if d.is_dir() and proprietaire.perime(d):
+            octets += taille(d)
+            shutil.rmtree(d)
+            retires["staging"].append(d.name)
+    return {"lake": str(lake), "garder": garder, "retires": retires, "octets_liberes": octets}

@@ -96,9 +96,18 @@ class Ledger:
             if not existait:
                 self.con.execute(_sql("schema"))
         except duckdb.Error as e:
+            texte = str(e)
+            if "Could not set lock" in texte or "Conflicting lock" in texte:
+                pid = re.search(r"PID (\d+)", texte)
+                qui = f"process {pid.group(1)}" if pid else "another process"
+                raise ErreurPublication(
+                    f"ledger {self.chemin} is open in {qui}; nothing was written. Wait for it to finish "
+                    "(or stop it), then run the command again."
+                ) from None
             raise ErreurPublication(
-                f"ledger {self.chemin} cannot be read ({type(e).__name__}: {str(e).splitlines()[0]}); "
-                "nothing was written. Restore the ledger from its backup before publishing again."
+                f"ledger {self.chemin} cannot be read ({type(e).__name__}); nothing was written. It is "
+                'damaged or not a ledger: restore it from its backup (docs/operations.md, "Restoring the '
+                'ledger"), then publish again.'
             ) from None
         self._verifier()
 
@@ -462,8 +471,9 @@ def publier(
 
 @contextlib.contextmanager
 def _verrou(ledger: Path) -> Iterator[None]:
-    """The ledger's exclusive lock (one writer at a time)."""
-    verrou = FileLock(str(ledger) + ".lock", timeout=0)
+    """The ledger's exclusive lock (one writer at a time), beside the ledger's real file: a ledger reached
+    through a symbolic link takes the same lock as through its own name."""
+    verrou = FileLock(str(Path(ledger).resolve()) + ".lock", timeout=0)
     try:
         verrou.acquire()
     except Timeout:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from transforms.parametres import JeuParametres, ParametreError, parametres_depuis_dict
+from transforms.parametres import JeuParametres, ParametreError, parametres_depuis_dict, verifier_surcharge
 
 DOSSIER_PARAMETRES = Path(__file__).resolve().parent.parent / "data" / "parameters"
 # values the public texts do not give (DIPA fixed-charge rates, CPTS mission amounts), invented for the demo,
@@ -25,11 +25,41 @@ OVERLAY_ILLUSTRATIF = DOSSIER_PARAMETRES.parent / "overlays" / "illustratif"
 TEXTES = DOSSIER_PARAMETRES.parent / "textes.yaml"  # the legal texts parameters cite by key
 
 
-def _lire(fichier: Path) -> dict:
+TAILLE_MAX = 1 << 20  # an overlay file larger than 1 MiB is not a parameter file
+EVENEMENTS_MAX = 200_000  # YAML nodes of one file (the base's largest has under 2 000)
+
+
+def _lire(fichier: Path, surcharge: bool = False) -> dict:
+    """The parsed YAML of a parameter file. An overlay's is refused past TAILLE_MAX bytes or EVENEMENTS_MAX
+    nodes, or when it uses aliases (a 500-byte "billion laughs" file expands to gigabytes)."""
     try:
-        return yaml.safe_load(fichier.read_text(encoding="utf-8")) or {}
+        if surcharge and fichier.stat().st_size > TAILLE_MAX:
+            raise ParametreError(
+                f"{fichier.name}: {fichier.stat().st_size:,} bytes, over the 1 MiB of a parameter file"
+            )
+        texte = fichier.read_text(encoding="utf-8")
+        if surcharge:
+            for i, ev in enumerate(yaml.parse(texte, Loader=yaml.SafeLoader)):
+                if isinstance(ev, yaml.AliasEvent):
+                    raise ParametreError(
+                        f"{fichier.name}: YAML aliases (*name) are not allowed in an overlay"
+                    )
+                if i > EVENEMENTS_MAX:
+                    raise ParametreError(f"{fichier.name}: over {EVENEMENTS_MAX:,} YAML nodes")
+        return yaml.safe_load(texte) or {}
     except yaml.YAMLError as e:
-        raise ParametreError(f"{fichier.name}: not valid YAML ({e})") from e
+        raise ParametreError(f"{fichier.name}: not valid YAML ({_sans_contenu(e)})") from None
+    except UnicodeDecodeError:
+        raise ParametreError(f"{fichier.name}: not UTF-8 text") from None
+
+
+def _sans_contenu(e: yaml.YAMLError) -> str:
+    """The YAML error's problem and position, without the file's lines it quotes."""
+    if isinstance(e, yaml.MarkedYAMLError):
+        m = e.problem_mark
+        ou = f" at line {m.line + 1}, column {m.column + 1}" if m else ""
+        return f"{e.problem or e.context}{ou}"
+    return type(e).__name__
 
 
 def overlays(overlay: Path | str | Sequence[Path | str] | None) -> list[Path]:
@@ -54,18 +84,44 @@ def charger_parametres(
     sources = [("", dossier)] + [
         ("overlay/" if i == 0 else f"overlay{i + 1}/", o) for i, o in enumerate(overlays(overlay))
     ]
+    base: dict = {}
+    a_fournir: dict[str, set[str]] = {}
+    fautes: list[str] = []
     for prefixe, d in sources:
         if not d.is_dir():
             raise ParametreError(f"parameter overlay folder not found: {d}")
+        if prefixe == "overlay/":
+            base = {k: dict(v) for k, v in parametres.items()}
+        autres = sorted(
+            f.name for f in d.iterdir() if f.is_file() and f.suffix in (".yml", ".json", ".yaml.txt")
+        )
+        fautes += [f"{prefixe}{n}: parameter files end in .yaml" for n in autres]
         for f in sorted(d.glob("*.yaml")):
-            contenu = _lire(f)
+            contenu = _lire(f, surcharge=bool(prefixe))
+            if not prefixe:
+                a_fournir[f.stem] = set((contenu or {}).get("a_fournir") or {})
+            else:
+                contenu, f_fautes = verifier_surcharge(base, a_fournir, prefixe + f.name, contenu)
+                if f_fautes:
+                    fautes += f_fautes
+                    continue
             fichiers[prefixe + f.name] = hashlib.sha256(f.read_bytes()).hexdigest()
             if isinstance(contenu, dict) and contenu.get("avertissement"):
                 avertissements[prefixe + f.name] = " ".join(str(contenu["avertissement"]).split())
             parametres.setdefault(f.stem, {}).update(
                 parametres_depuis_dict(f.stem, contenu, origine=prefixe + f.name, textes=textes)
             )
+    if fautes:
+        raise ParametreError(
+            f"{len(fautes)} fault(s) in the parameter overlay; nothing was run:\n  - "
+            + "\n  - ".join(fautes)
+            + "\n  Correct the overlay and run again."
+        )
     empreinte = hashlib.sha256(json.dumps(fichiers, sort_keys=True).encode()).hexdigest()
     return JeuParametres(
-        parametres=parametres, fichiers=fichiers, empreinte=empreinte, avertissements=avertissements
+        parametres=parametres,
+        fichiers=fichiers,
+        empreinte=empreinte,
+        avertissements=avertissements,
+        a_fournir={k: tuple(sorted(v)) for k, v in a_fournir.items() if v},
     )

@@ -55,6 +55,14 @@ def afficher_rejeu(r: dict) -> None:
     )
 
 
+def afficher_elagage(r: dict) -> None:
+    parts = [f"{len(v)} {k}" for k, v in r["retires"].items()]
+    Console().print(
+        f"lake {r['lake']}: removed {', '.join(parts)} ({r['octets_liberes'] / 2**20:,.1f} MiB freed); "
+        f"kept the {r['garder']} newest failed ingests and old versions, and every published year"
+    )
+
+
 def afficher_publication(r: dict) -> None:
     c = Console()
     c.print(table_totaux(f"Publication {r['publication_id']} (year {r.get('annee_reference', '')})", r))

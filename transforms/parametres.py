@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -49,6 +51,8 @@ class Parametre:
     valeurs: tuple[ValeurDatee, ...]
     unite: str | None = None
     origine: str = ""
+    signe: bool = False  # whether a value may be below zero (an overlay is checked against it)
+    forme: str | None = None  # "libre": an overlay's value is not checked against the base's shape
 
     def __post_init__(self) -> None:
         if not self.valeurs:
@@ -84,6 +88,7 @@ class JeuParametres:
     fichiers: dict[str, str] = field(default_factory=dict)  # relative file name -> sha256
     empreinte: str = ""  # hash of the whole merged set
     avertissements: dict[str, str] = field(default_factory=dict)  # file -> its top-level 'avertissement'
+    a_fournir: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dispositif -> values users supply
     _suivis: list[set] = field(default_factory=list, compare=False, repr=False)
 
     @contextlib.contextmanager
@@ -121,6 +126,11 @@ class JeuParametres:
     def a(self, dispositif: str, nom: str, d: date) -> Any:
         return self.parametre(dispositif, nom).a(d)
 
+    def manquants(self, dispositif: str, d: date) -> list[str]:
+        """The values users must supply for ``dispositif`` (its file's ``a_fournir``) that have none at d."""
+        ps = self.parametres.get(dispositif, {})
+        return [n for n in self.a_fournir.get(dispositif, ()) if n not in ps or ps[n].valeurs[0].debut > d]
+
     def source(self, dispositif: str, nom: str, d: date) -> str:
         return self.parametre(dispositif, nom).valeur_datee(d).source
 
@@ -156,6 +166,8 @@ def parametres_depuis_dict(
             valeurs=tuple(valeurs),
             unite=spec.get("unite"),
             origine=origine,
+            signe=bool(spec.get("signe", False)),
+            forme=spec.get("forme"),
         )
     return out
 
@@ -171,3 +183,126 @@ def _reference(r: Any, textes: dict, ou: str) -> Reference:
         )
     t = textes[cle]
     return Reference(cle, t["titre"], t.get("date"), t.get("publication"), t.get("lien"), article)
+
+
+# names a reform may give any dispositif without its base file having them (transforms/simulation.py)
+PARAMETRES_DE_REFORME = ("enveloppe_reforme_centimes", "enveloppe_reforme_par_medecin_centimes")
+_POURCENT = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*%\s*$")
+
+
+def _proche(nom: str, connus) -> str:
+    """' (did you mean X?)' for the nearest known name, or ''."""
+    p = difflib.get_close_matches(str(nom), [str(c) for c in connus], n=1, cutoff=0.6)
+    return f" (did you mean '{p[0]}'?)" if p else ""
+
+
+def verifier_surcharge(
+    base: dict[str, dict[str, Parametre]], a_fournir: dict[str, set[str]], fichier: str, contenu: Any
+) -> tuple[Any, list[str]]:
+    """Check one overlay file's parsed YAML against the base parameters; return it with its percentages
+    said as such ("2 %") turned into fractions, and its faults (empty when it is sound).
+
+    The file must be a dispositif of the base; each parameter one of that file's, of ``a_fournir`` (values
+    the user supplies) or a reform's; each value shaped as the base's values: the same keys (an unknown one
+    is named with the nearest valid one), integers where the base has integers (cents are never
+    fractional), numbers where it has numbers, rates (base values strictly between 0 and 1, or named
+    ``taux``/``part``/``seuil``) within [0, 1], and no number below zero unless the parameter says
+    ``signe: true``. A parameter the base marks ``forme: libre`` (its own check runs where it is read) only
+    needs a value per date."""
+    stem = fichier.rsplit("/", 1)[-1].removesuffix(".yaml")
+    if stem not in base:
+        return contenu, [f"{fichier}: no dispositif '{stem}'{_proche(stem, base)}"]
+    if not isinstance(contenu, dict) or not isinstance(contenu.get("parametres"), dict):
+        return contenu, [f"{fichier}: expected a mapping with a 'parametres' key"]
+    fautes: list[str] = []
+    inconnues = set(contenu) - {"parametres", "description", "avertissement"}
+    fautes += [
+        f"{fichier}: unknown top-level key '{k}'{_proche(k, ['parametres'])}" for k in sorted(inconnues)
+    ]
+    for nom, spec in contenu["parametres"].items():
+        connus = set(base[stem]) | a_fournir.get(stem, set()) | set(PARAMETRES_DE_REFORME)
+        if nom not in connus:
+            fautes.append(f"{fichier}: no parameter '{nom}' in {stem}{_proche(nom, connus)}")
+            continue
+        ref = base[stem].get(nom)
+        if not isinstance(spec, dict) or not isinstance(spec.get("valeurs"), dict):
+            continue  # the structure is checked by parametres_depuis_dict
+        if ref is None:  # a supplied value has no base shape: its cents are integers ≥ 0
+            if nom.endswith("_centimes") or spec.get("unite") == "centimes":
+                for debut, v in spec["valeurs"].items():
+                    if isinstance(v, dict):
+                        _centimes(v.get("valeur"), f"{fichier}: {nom} at {debut}", fautes)
+            continue
+        modeles = [v.valeur for v in ref.valeurs if v.valeur is not None]
+        for debut, v in spec["valeurs"].items():
+            if not isinstance(v, dict) or "valeur" not in v or not modeles or ref.forme == "libre":
+                continue
+            ou = f"{fichier}: {nom} at {debut}"
+            v["valeur"] = _conforme(v["valeur"], modeles, nom, ou, fautes, ref.signe)
+    return contenu, fautes
+
+
+def _centimes(x: Any, ou: str, fautes: list[str]) -> None:
+    if isinstance(x, dict):
+        for k, v in x.items():
+            _centimes(v, f"{ou}.{k}", fautes)
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            _centimes(v, f"{ou}[{i}]", fautes)
+    elif x is not None and (isinstance(x, bool) or not isinstance(x, int) or x < 0):
+        fautes.append(f"{ou}: {x!r} is not an amount in cents (an integer ≥ 0)")
+
+
+def _conforme(x: Any, modeles: list, cle: str, ou: str, fautes: list[str], signe: bool) -> Any:
+    """``x`` checked against the base values ``modeles`` of the same place (faults appended)."""
+    if x is None:
+        return x
+    dicts = [m for m in modeles if isinstance(m, dict)]
+    listes = [m for m in modeles if isinstance(m, list)]
+    if dicts:
+        if not isinstance(x, dict):
+            fautes.append(f"{ou}: expected a mapping with keys {', '.join(map(str, dicts[-1]))}")
+            return x
+        cles = {k for m in dicts for k in m}
+        for k in x:
+            if k not in cles:
+                fautes.append(f"{ou}: unknown key '{k}'{_proche(k, cles)}")
+        manquent = [k for k in dicts[-1] if k not in x]
+        if manquent:
+            fautes.append(f"{ou}: missing key(s) {', '.join(map(str, manquent))}")
+        return {
+            k: _conforme(
+                v, [m[k] for m in dicts if k in m and m[k] is not None], str(k), f"{ou}.{k}", fautes, signe
+            )
+            for k, v in x.items()
+        }
+    if listes:
+        if not isinstance(x, list):
+            fautes.append(f"{ou}: expected a list")
+            return x
+        elements = [e for m in listes for e in m if e is not None]
+        return [_conforme(e, elements, cle, f"{ou}[{i}]", fautes, signe) for i, e in enumerate(x)]
+    if not modeles:
+        return x
+    m = modeles[-1]
+    taux = any(isinstance(v, float) and 0 < v < 1 for v in modeles) or str(cle).startswith(
+        ("taux", "part", "seuil_part")
+    )
+    if isinstance(m, bool) or isinstance(m, (str, date)):
+        if type(x) is not type(m):
+            fautes.append(f"{ou}: expected a {type(m).__name__}, got {x!r}")
+        return x
+    if isinstance(x, str) and taux and (p := _POURCENT.match(x)):
+        x = float(p.group(1).replace(",", ".")) / 100  # a percentage said as such
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        conseil = ' (a rate is a fraction: 2 % is 0.02 or "2 %")' if taux else ""
+        fautes.append(f"{ou}: expected a number, got {x!r}{conseil}")
+        return x
+    if all(isinstance(v, int) for v in modeles) and not isinstance(x, int):
+        unite = "cents are integers" if "centimes" in ou else "an integer is expected"
+        fautes.append(f"{ou}: {x!r} is not an integer ({unite})")
+    if x < 0 and not signe:
+        fautes.append(f"{ou}: {x!r} is below zero (this parameter takes no sign)")
+    if taux and not 0 <= x <= 1:
+        fautes.append(f'{ou}: {x!r} is not a rate in [0, 1] (write 2 % as 0.02 or "2 %")')
+    return x

@@ -30,6 +30,9 @@ class Contexte:
     codes_specialite: list[int]  # IR_SPE_V ∪ IR_ACT_V codes (DA_PRA_R.PFS_PRA_SPE)
     cabinets: list[str] | None = None  # PFS_PFS_NUM of the year's DA_PRA_R
     date_nulle: date = date(1600, 1, 1)
+    bornes: dict[str, dict] | None = (
+        None  # "TABLE.COLUMN" -> {min, max, raison} (controles.bornes_plausibles)
+    )
 
 
 def schema_du_jour(modele: type[pa.DataFrameModel], ctx: Contexte) -> pa.DataFrameSchema:
@@ -53,9 +56,44 @@ def schema_du_jour(modele: type[pa.DataFrameModel], ctx: Contexte) -> pa.DataFra
                 extra.append(pa.Check.equal_to(ctx.annee, error=f"dans l'année {ctx.annee}"))
         if meta.get("cabinet") and ctx.cabinets is not None:
             extra.append(_parmi(ctx.cabinets, "cabinet connu de DA_PRA_R"))
+        borne = (ctx.bornes or {}).get(f"{modele.__name__}.{nom}")
+        if borne:
+            extra.append(_plausible(borne, texte=col.dtype.type == pl.String))
         if extra:
             schema = schema.update_column(nom, checks=list(col.checks) + extra)
     return schema
+
+
+def _plausible(borne: dict, texte: bool) -> pa.Check:
+    """The plausibility range of a column (on a text column: of its length in characters)."""
+    mn, mx = borne.get("min"), borne.get("max")
+    erreur = f"hors bornes plausibles [{'' if mn is None else mn}, {'' if mx is None else mx}]"
+    if texte:
+        return pa.Check.str_length(mn, mx, error=erreur + " (longueur)")
+    if mn is not None and mx is not None:
+        return pa.Check.in_range(mn, mx, error=erreur)
+    return pa.Check.ge(mn, error=erreur) if mn is not None else pa.Check.le(mx, error=erreur)
+
+
+def verifier_bornes(bornes: dict, modeles: dict[str, type[pa.DataFrameModel]]) -> None:
+    """Raise ValueError when a plausibility range names an unknown table or column, or has the wrong kind of
+    bound for its column (a date for a date, an integer for an integer or a text's length)."""
+    fautes = []
+    for cle, borne in bornes.items():
+        table, _, colonne = cle.partition(".")
+        champs = modeles[table].to_schema().columns if table in modeles else {}
+        if colonne not in champs:
+            fautes.append(f"{cle}: no such table column")
+            continue
+        attendu = date if champs[colonne].dtype.type == pl.Date else int
+        for k in ("min", "max"):
+            v = borne.get(k)
+            if v is not None and (type(v) is not attendu):
+                fautes.append(f"{cle}.{k}: {v!r} is not a {attendu.__name__}")
+        if borne.get("min") is None and borne.get("max") is None or not borne.get("raison"):
+            fautes.append(f"{cle}: a range needs a min or a max, and its raison")
+    if fautes:
+        raise ValueError("controles.bornes_plausibles: " + "; ".join(fautes))
 
 
 def _parmi(valeurs: list, erreur: str) -> pa.Check:

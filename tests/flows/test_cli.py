@@ -140,6 +140,16 @@ def test_backfill_json_prints_one_object_per_year_and_checks_every_year_first(de
     assert sorted(tmp_path.iterdir()) == avant  # 2021 was not computed
 
 
+def test_backfill_checks_every_years_parameters_before_computing_any(demo, tmp_path):
+    # without the overlay that supplies the CPTS mission amounts, no year is computed
+    r = forfaits("backfill", "--years", "2024-2025", "--lake", "data/demo/lake", "--out", tmp_path, cwd=demo)
+    message = _une_erreur(r, "backfill", 4, "run_stopped", json_=False)
+    assert "stopped before computing any year" in message
+    for annee in (2024, 2025):
+        assert f"{annee}: financement_cpts needs missions_centimes, which no overlay supplies" in r.stderr
+    assert not any(tmp_path.iterdir())
+
+
 def test_version_and_readable_help(demo):
     r = forfaits("--version", cwd=demo)
     assert r.returncode == 0 and re.fullmatch(r"forfaits \S+\n", r.stdout)
@@ -153,6 +163,8 @@ def test_version_and_readable_help(demo):
         "simulate",
         "explain",
         "report",
+        "replay",
+        "prune",
     ):
         aide = forfaits(commande, "--help", cwd=demo)
         assert aide.returncode == 0 and not re.search(r"<(list|int|bool|float|path|text)", aide.stdout, re.I)

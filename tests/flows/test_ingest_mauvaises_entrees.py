@@ -103,6 +103,46 @@ def test_row_defects_go_to_quarantine_with_their_reason(
     assert t["defauts"][0]["colonne"] == colonne and t["defauts"][0]["premieres_lignes"] == [3]
 
 
+@pytest.mark.parametrize(
+    "table, colonne, valeur",
+    [  # the absurd values a hostile tester had paid from (issue "Never pay twice … no absurd value")
+        ("ER_PRS_F", "PRS_PAI_MNT", "1000000000000000.00"),
+        ("ER_PRS_F", "PRS_ACT_QTE", "2000000000"),
+        ("CPTS_CONTRATS", "POPULATION", "1000000000000"),
+        ("CONTRATS_AAM", "CTR_SIG_DTE", "01/01/1700"),
+        ("DA_PRA_R", "PFS_INS_DSD", "01/01/1700"),  # pandera engine (dataframe-level check)
+        ("CONTRATS_AAM", "CTR_NUM", "X" * 1_000_000),
+    ],
+)
+def test_absurd_values_are_quarantined_by_the_plausibility_ranges(
+    extrait, tmp_path, ecrire_overlay, table, colonne, valeur
+):
+    # a threshold of 20 %: at this scale CPTS_CONTRATS has 10 rows
+    seuil = ecrire_overlay(tmp_path / "overlay", "controles", "seuil_quarantaine", date(2017, 1, 1), 0.2)
+    modifier(extrait, table, 2, colonne, valeur)
+    r = ingerer(extrait, ANNEE, tmp_path / "lake", seuil)
+    t = r["tables"][table]
+    assert t["lignes_quarantaine"] == 1
+    q = quarantaine(tmp_path / "lake", table)
+    assert q["ligne"].to_list() == [2]
+    assert f"{colonne}: hors bornes plausibles" in q["motifs"][0]
+    lac = pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / f"{table}.parquet")
+    assert lac.height == t["lignes_lues"] - 1  # paid from nothing
+
+
+def test_a_plausibility_range_on_an_unknown_column_stops_the_ingest(extrait, tmp_path, ecrire_overlay):
+    p = charger_parametres()
+    bornes = dict(p.a("controles", "bornes_plausibles", date(ANNEE, 1, 1)))
+    bornes["ER_PRS_F.PRS_PAI_MTN"] = {"max": 1, "raison": "typo"}
+    bornes["CPTS_CONTRATS.SIG_DTE"] = {"min": 2019, "raison": "a year where a date is needed"}
+    overlay = ecrire_overlay(tmp_path / "o", "controles", "bornes_plausibles", date(2017, 1, 1), bornes)
+    with pytest.raises(ErreurIngest) as e:
+        ingerer(extrait, ANNEE, tmp_path / "lake", overlay)
+    assert "ER_PRS_F.PRS_PAI_MTN: no such table column" in str(e.value)
+    assert "CPTS_CONTRATS.SIG_DTE.min: 2019 is not a date" in str(e.value)
+    assert not (tmp_path / "lake" / f"annee={ANNEE}").exists()
+
+
 def test_every_failure_of_a_table_is_reported_at_once(extrait, tmp_path):
     df = lire(extrait, "ER_PRS_F").with_columns(
         pl.when(pl.int_range(pl.len()) == 0)
@@ -183,6 +223,64 @@ def test_latin1_file_stops_with_what_to_do(extrait, tmp_path):
         ingerer(extrait, ANNEE, tmp_path / "lake")
 
 
+def _lignes_claims(extrait: Path) -> list[str]:
+    lignes = lire(extrait, "ER_PRS_F").write_csv(separator=";").splitlines()
+    (extrait / "ER_PRS_F.csv.gz").unlink()
+    return lignes
+
+
+def test_an_unmatched_quote_is_told_at_its_true_row_without_any_field(extrait, tmp_path):
+    lignes = _lignes_claims(extrait)
+    nir = lignes[1001].split(";")[0]
+    lignes[1001] = '"' + lignes[1001]  # data row 1001 opens a quote that never closes
+    (extrait / "ER_PRS_F.csv").write_text("\n".join(lignes) + "\n")
+    with pytest.raises(ErreurIngest) as e:
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+    assert str(e.value).startswith('ER_PRS_F: ER_PRS_F.csv has an unmatched quote (") opened at line 1002')
+    assert nir not in str(e.value) and "PlRefPath" not in str(e.value)
+
+
+def test_a_latin1_row_deep_in_the_file_is_told_at_its_true_row(extrait, tmp_path):
+    lignes = _lignes_claims(extrait)
+    donnees = ("\n".join(lignes) + "\n").encode()
+    debut = donnees.index(lignes[10].encode())
+    (extrait / "ER_PRS_F.csv").write_bytes(donnees[:debut] + "é".encode("latin-1") + donnees[debut:])
+    with pytest.raises(ErreurIngest, match=r"not UTF-8 text at row 10 \(line 11\).*iconv"):
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+
+
+def test_a_comma_separated_file_is_told_as_such(extrait, tmp_path):
+    df = lire(extrait, "OPTAM")
+    (extrait / "OPTAM.csv.gz").unlink()
+    df.write_csv(extrait / "OPTAM.csv", separator=",")
+    with pytest.raises(ErreurIngest, match=r"^OPTAM: OPTAM.csv is separated by ',', not ';'"):
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+
+
+def test_two_files_of_one_table_are_refused_naming_both(extrait, tmp_path):
+    lire(extrait, "OPTAM").write_parquet(extrait / "OPTAM.parquet")
+    with pytest.raises(ErreurIngest, match=r"^OPTAM: OPTAM.parquet and OPTAM.csv.gz could both be the table"):
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+
+
+def test_a_symlink_loop_is_not_a_missing_file(extrait, tmp_path):
+    (extrait / "ZONAGE.csv.gz").unlink()
+    (extrait / "ZONAGE.csv").symlink_to(extrait / "ZONAGE.csv")
+    with pytest.raises(
+        ErreurIngest, match=r"^ZONAGE: ZONAGE.csv is a symbolic link that leads to no file \(it is a loop"
+    ):
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+
+
+def test_a_file_of_another_kind_is_not_echoed(extrait, tmp_path):
+    (extrait / "ZONAGE.csv.gz").unlink()
+    (extrait / "ZONAGE.csv").write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1\n")
+    with pytest.raises(ErreurIngest) as e:
+        ingerer(extrait, ANNEE, tmp_path / "lake")
+    assert "lacks required column(s)" in str(e.value) and "no column name" in str(e.value)
+    assert "root" not in str(e.value)
+
+
 def test_a_short_row_has_its_missing_fields_absent_a_long_row_stops(extrait, tmp_path):
     """A row with fewer fields than the header has its missing fields absent: a required one sends the row to
     quarantine with its reason. A row with more fields than the header is a structural defect: the ingest
@@ -199,7 +297,8 @@ def test_a_short_row_has_its_missing_fields_absent_a_long_row_stops(extrait, tmp
     longue[3] += ";1"
     (extrait / "ER_PRS_F.csv").write_text("\n".join(longue) + "\n")
     with pytest.raises(
-        ErreurIngest, match=r"^ER_PRS_F: ER_PRS_F\.csv is unreadable near row 1 \(.*more fields"
+        ErreurIngest,
+        match=r"^ER_PRS_F: ER_PRS_F\.csv has 15 fields at row 3 \(line 4\) where its header has 14",
     ):
         ingerer(extrait, ANNEE, tmp_path / "lake2")
 
@@ -309,7 +408,7 @@ def test_patient_ids_never_in_messages_or_reports(extrait, tmp_path):
         json.dumps(r, default=str, ensure_ascii=False)
         + (tmp_path / "lake" / f"annee={ANNEE}" / "ingest.json").read_text()
     )
-    assert "<masqué>" in texte
+    assert "BEN_NIR_PSA" in texte and "premieres_lignes" in texte  # the defect is told: column, rows
     for nir in nirs:
         assert nir not in texte
 
@@ -389,8 +488,8 @@ def test_parquet_defects_are_found_by_the_compiled_engine_with_their_row_numbers
 @pytest.mark.parametrize(
     "table, message",
     [
-        ("ER_PRS_F", r"is unreadable \(.+\); check its format"),  # the compiled engine's two passes
-        ("DA_PRA_R", r"is unreadable near row 1 \(.+\)"),  # pandera's batches
+        ("ER_PRS_F", r"is unreadable as Parquet: it is damaged"),  # the compiled engine's two passes
+        ("DA_PRA_R", r"is unreadable as Parquet: it is damaged"),  # pandera's batches
     ],
 )
 def test_a_damaged_parquet_page_stops_and_keeps_the_published_year(

@@ -194,6 +194,34 @@ def test_a_second_publication_at_once_is_refused_with_a_clear_message(reference,
     assert not ledger.exists() and visibles(tmp_path / "pubs") == []
 
 
+def test_a_ledger_reached_through_a_symlink_takes_the_same_lock(reference, tmp_path):
+    base, r = reference
+    ledger = tmp_path / "ledger.duckdb"
+    publier(Path(r["dossier"]), ledger, tmp_path / "pubs", ECHEANCE)
+    lien = tmp_path / "lien.duckdb"
+    lien.symlink_to(ledger)
+    with FileLock(str(ledger) + ".lock"):  # a publication through the ledger's own name
+        with pytest.raises(ErreurPublication, match="another publication holds the ledger"):
+            publier(Path(r["dossier"]), lien, tmp_path / "pubs", ECHEANCE)
+
+
+def test_a_ledger_open_in_another_process_is_told_as_such(reference, tmp_path):
+    base, r = reference
+    ledger = tmp_path / "ledger.duckdb"
+    publier(Path(r["dossier"]), ledger, tmp_path / "pubs", ECHEANCE)
+    code = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(60)"
+    )
+    autre = subprocess.Popen([sys.executable, "-c", code, str(ledger)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert autre.stdout.readline().strip() == "ok"
+        with pytest.raises(ErreurPublication, match=rf"is open in process {autre.pid}; nothing was written"):
+            publier(Path(r["dossier"]), ledger, tmp_path / "pubs", ECHEANCE)
+    finally:
+        autre.kill()
+        autre.wait()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("point", POINTS)
 def test_a_kill_at_any_point_then_a_rerun_publishes_exactly_once(

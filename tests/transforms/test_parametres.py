@@ -112,8 +112,14 @@ def test_overlay_replaces_parameter_by_parameter(tmp_path):
 @pytest.mark.parametrize(
     "texte, message",
     [
-        ("parametres:\n  x:\n    valeurs:\n      2025-01-01: {valeur: 1}\n", "needs a non-empty source"),
-        ("parametres:\n  x:\n    valeurs:\n      hier: {valeur: 1, source: s}\n", "is not a date"),
+        (
+            "parametres:\n  montant_centimes:\n    valeurs:\n      2025-01-01: {valeur: 1}\n",
+            "non-empty source",
+        ),
+        (
+            "parametres:\n  montant_centimes:\n    valeurs:\n      hier: {valeur: 1, source: s}\n",
+            "not a date",
+        ),
         ("autre: 1\n", "'parametres' key"),
     ],
 )
@@ -153,3 +159,90 @@ def test_the_illustrative_overlay_loads_and_says_it_is_illustrative():
         "secteur": None,
         "taux": 0.458,
     } in taux  # the official one kept
+
+
+def _surcharge(tmp_path, fichier: str, parametre: str, valeur: str, debut: str = "2025-01-01"):
+    (tmp_path / fichier).write_text(
+        f"parametres:\n  {parametre}:\n    valeurs:\n      {debut}: {{valeur: {valeur}, source: t}}\n",
+        encoding="utf-8",
+    )
+    return lambda: charger_parametres(overlay=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "fichier, parametre, valeur, message",
+    [  # each bad overlay a hostile tester tried (issue "Never pay twice … no absurd value accepted")
+        (
+            "forfait_ame.yaml",
+            "montant_centime",
+            "70000",
+            "no parameter 'montant_centime' in forfait_ame (did you mean 'montant_centimes'?)",
+        ),
+        (
+            "forfait_amee.yaml",
+            "montant_centimes",
+            "70000",
+            "no dispositif 'forfait_amee' (did you mean 'forfait_ame'?)",
+        ),
+        ("forfait_ame.yaml", "montant_centimes", "500.5", "500.5 is not an integer (cents are integers)"),
+        ("forfait_sas.yaml", "montant_centimes", "-100", "-100 is below zero"),
+        (
+            "forfait_ame.yaml",
+            "seuil_part_actes_ame",
+            "abc",
+            "expected a number, got 'abc' (a rate is a fraction",
+        ),
+        ("forfait_ame.yaml", "seuil_part_actes_ame", "2", "2 is not a rate in [0, 1]"),
+        ("forfait_ame.yaml", "montant_centimes", "'70000'", "expected a number, got '70000'"),
+        (
+            "forfait_medecin_traitant.yaml",
+            "grille_centimes",
+            "{age_moins_7: 1, ald_moins_8O: 2}",
+            "unknown key 'ald_moins_8O' (did you mean 'ald_moins_80'?)",
+        ),
+        ("forfait_medecin_traitant.yaml", "grille_centimes", "{age_moins_7: 1}", "missing key(s)"),
+        (
+            "financement_cpts.yaml",
+            "missions_centimes",
+            "{CRISE: {1: {fixe: 1.5, variable: 0}}}",
+            "CRISE.1.fixe: 1.5 is not an amount in cents",
+        ),
+    ],
+)
+def test_a_bad_overlay_is_refused_in_one_message(tmp_path, fichier, parametre, valeur, message):
+    charger = _surcharge(tmp_path, fichier, parametre, valeur)
+    with pytest.raises(ParametreError) as e:
+        charger()
+    assert message in str(e.value)
+    assert "nothing was run" in str(e.value) and "Traceback" not in str(e.value)
+
+
+def test_every_fault_of_an_overlay_is_told_at_once(tmp_path):
+    _surcharge(tmp_path, "forfait_ame.yaml", "montant_centime", "1")
+    charger = _surcharge(tmp_path, "forfait_sas.yaml", "montant_centimes", "-1")
+    (tmp_path / "forfait_msu.yml").write_text("parametres: {}\n", encoding="utf-8")
+    with pytest.raises(ParametreError) as e:
+        charger()
+    assert "3 fault(s)" in str(e.value)
+    assert "forfait_msu.yml: parameter files end in .yaml" in str(e.value)
+
+
+def test_a_percentage_said_as_such_is_a_fraction(tmp_path):
+    p = _surcharge(tmp_path, "forfait_ame.yaml", "seuil_part_actes_ame", "'2,5 %'")()
+    assert p.a("forfait_ame", "seuil_part_actes_ame", date(2025, 6, 1)) == pytest.approx(0.025)
+
+
+def test_values_the_user_supplies_and_reform_envelopes_are_known(tmp_path):
+    _surcharge(tmp_path, "financement_cpts.yaml", "missions_centimes", "{CRISE: {1: {fixe: 1, variable: 0}}}")
+    p = _surcharge(tmp_path, "forfait_sas.yaml", "enveloppe_reforme_centimes", "1000")()
+    assert p.a("forfait_sas", "enveloppe_reforme_centimes", date(2025, 6, 1)) == 1000
+
+
+def test_a_yaml_bomb_is_refused_before_it_expands(tmp_path):
+    bombe = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    (tmp_path / "forfait_ame.yaml").write_text("parametres: {}\n" + bombe, encoding="utf-8")
+    with pytest.raises(ParametreError, match="YAML aliases"):
+        charger_parametres(overlay=tmp_path)
