@@ -14,6 +14,7 @@ envelope).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -65,12 +66,21 @@ def enfant(arguments: list[str]) -> dict:
     peak (GiB) and the last line of its standard output, read as JSON."""
     debut = time.perf_counter()
     proc = psutil.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pic = 0
+    pic, workers, vus = 0, {}, set()
     with ThreadPoolExecutor(max_workers=2) as lecteurs:
         sortie, erreurs = lecteurs.submit(proc.stdout.read), lecteurs.submit(proc.stderr.read)
         while proc.poll() is None:
             try:
-                pic = max(pic, sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]))
+                arbre = [proc, *proc.children(recursive=True)]
+                tailles = {p.pid: p.memory_info().rss for p in arbre}
+                pic = max(pic, sum(tailles.values()))
+                for p in arbre:  # a local Dask cluster's workers: processes spawned by multiprocessing
+                    if p.pid not in vus:
+                        vus.add(p.pid)
+                        if "spawn_main" in " ".join(p.cmdline()):
+                            workers[p.pid] = 0
+                    if p.pid in workers:
+                        workers[p.pid] = max(workers[p.pid], tailles[p.pid])
             except psutil.Error:
                 pass  # a process of the tree ended between the listing and the reading
             time.sleep(0.1)
@@ -81,6 +91,8 @@ def enfant(arguments: list[str]) -> dict:
     return {
         "mur": time.perf_counter() - debut,
         "pic_gib": pic / 2**30,
+        "pic_worker_gib": max(workers.values(), default=0) / 2**30,
+        "workers": len(workers),
         "resultat": json.loads(lignes[-1]) if lignes else {},
     }
 
@@ -133,7 +145,7 @@ def preparer_lake(source: Path, lake: Path, memoire: str) -> None:
             t = time.perf_counter()
             ingest(source / str(a), a, lake)
             print(f"  ingested {a} (prerequisite, not measured) in {time.perf_counter() - t:.0f} s")
-    if not list((lake / "derives" / "int_soins_nets").glob(f"annee={PREALABLES[-1]}-*")):
+    if not list((lake / "derives" / "int_patients_vus").glob(f"annee={PREALABLES[-1]}-*")):
         t = time.perf_counter()
         sorties = lake.parent / "runs-prealables"
         run(lake, PREALABLES[-1], sorties, memoire, publier=False)
@@ -240,6 +252,71 @@ def mesurer_surcout(racine: Path, essais: int = 5) -> dict:
     }
 
 
+ANNEES_BACKFILL = (2023, 2024, 2025)
+MEMOIRE_BACKFILL = "3GB"  # per year: a local cluster of two workers on this machine (flows/grappe.py)
+
+
+def mesurer_backfill(racine: Path, echelle: float) -> dict:
+    """A 3-year backfill (ingests and runs of 2023–2025, on a lake holding the 2021 reference) in one process,
+    then on a local Dask cluster of two workers: wall time, peaks, and whether their payment files are the
+    same bytes."""
+    source = extrait(racine, echelle, "parquet", (2021, *ANNEES_BACKFILL))
+    d = racine / f"scale-{echelle:g}"
+    base = d / "lake-backfill"
+    if not (base / "annee=2021").exists():
+        ingest(source / "2021", 2021, base)
+    mesures = {}
+    for nom, extra in (("sequential", []), ("two workers", ["--cluster", "local"])):
+        essai = d / "backfill-essai"
+        shutil.rmtree(essai, ignore_errors=True)
+        shutil.copytree(base, essai / "lake", symlinks=True)
+        annees = f"{ANNEES_BACKFILL[0]}-{ANNEES_BACKFILL[-1]}"
+        m = enfant(
+            [
+                str(FORFAITS),
+                "backfill",
+                "--years",
+                annees,
+                "--extracts",
+                str(source),
+                "--lake",
+                str(essai / "lake"),
+            ]
+            + [
+                "--out",
+                str(essai / "runs"),
+                "--overlay",
+                str(OVERLAY),
+                "--memory",
+                MEMOIRE_BACKFILL,
+                "--json",
+            ]
+            + extra
+        )
+        m["empreintes"] = {
+            f"{r.name.split('-')[0]}/{f}": hashlib.sha256((r / f).read_bytes()).hexdigest()
+            for r in sorted((essai / "runs").glob("20*"))
+            for f in ("paiements.parquet", "paiements.csv", "justificatifs.parquet")
+        }
+        mesures[nom] = m
+        shutil.rmtree(essai, ignore_errors=True)
+    return mesures
+
+
+def afficher_backfill(m: dict) -> None:
+    s, r = m["sequential"], m["two workers"]
+    print(
+        f"  backfill of {ANNEES_BACKFILL[0]}–{ANNEES_BACKFILL[-1]} (3 ingests, 3 runs), "
+        f"--memory {MEMOIRE_BACKFILL}:"
+    )
+    print(f"    one process: {s['mur']:.1f} s wall, peak of the process tree {s['pic_gib']:.2f} GiB")
+    print(
+        f"    local Dask cluster ({r['workers']} workers): {r['mur']:.1f} s wall, peak of the process tree "
+        f"{r['pic_gib']:.2f} GiB, peak per worker {r['pic_worker_gib']:.2f} GiB; speed-up "
+        f"{s['mur'] / r['mur']:.2f}×; payment files identical: {s['empreintes'] == r['empreintes']}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scale", type=float, default=0.1)
@@ -249,6 +326,9 @@ def main() -> None:
     ap.add_argument(
         "--sans-surcout", action="store_true", help="skip the overhead of forfaits run on the demo"
     )
+    ap.add_argument(
+        "--backfill", action="store_true", help="only the 3-year backfill, sequential and on Dask"
+    )
     args = ap.parse_args()
     if not args.sans_surcout:
         o = mesurer_surcout(args.dir)
@@ -256,6 +336,11 @@ def main() -> None:
             f"forfaits run --year 2025 on the demo (models kept, no Prefect server), median of 5: "
             f"{o['mur']:.2f} s wall, {o['travail']:.2f} s of run, overhead {o['surcout']:.2f} s (goal ≤ 2 s)"
         )
+    if args.backfill or args.scale <= 0.1:
+        print(f"benchmark, scale {args.scale:g}, backfill")
+        afficher_backfill(mesurer_backfill(args.dir, args.scale))
+        if args.backfill:
+            return
     print(f"benchmark, scale {args.scale:g}, year {ANNEE}")
     for fmt in args.formats.split(","):
         dossier = extrait(args.dir, args.scale, fmt, (*PREALABLES, ANNEE) if fmt == "parquet" else (ANNEE,))

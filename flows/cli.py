@@ -84,6 +84,12 @@ ECHEANCE = typer.Option(
 )
 JSON = typer.Option("--json", help="Print the result (or the error) as JSON on stdout")
 QUIET = typer.Option("--quiet", "-q", help="No progress lines (errors and the result only)")
+CLUSTER = typer.Option(
+    envvar="FORFAITS_CLUSTER",
+    metavar="ADDRESS",
+    help="Spread the years (or scenarios) over a Dask cluster: tcp://HOST:8786, or 'local' (sized from this "
+    "machine); through Prefect",
+)
 PREFECT = typer.Option(
     "--prefect/--no-prefect",
     help="Record the run in Prefect (default: when PREFECT_API_URL names a standing server)",
@@ -213,6 +219,10 @@ def _parametres(overlay: list[Path] | None):
 
 def _chemins(overlay: list[Path] | None) -> list[str] | None:
     return [str(x) for x in overlay] if overlay else None
+
+
+def _absolus(overlay: list[Path] | None) -> list[str] | None:
+    return [str(x.resolve()) for x in overlay] if overlay else None
 
 
 @app.command()
@@ -424,17 +434,29 @@ def backfill(
     ] = False,
     quiet: Annotated[bool, QUIET] = False,
     prefect: Annotated[bool | None, PREFECT] = None,
+    cluster: Annotated[str | None, CLUSTER] = None,
     log: Annotated[Path | None, LOG] = None,
 ) -> None:
     """Re-run past years, each with the parameters in force for it, and report per year what changed.
 
-    Every year's inputs are checked before any year is computed."""
+    Every year's inputs are checked before any year is computed. With --cluster, the ingests and the years
+    run in parallel on Dask workers; publication stays serial, in ascending years, in this process."""
     annees = _annees(years)
     du = echeance.date() if echeance else None
 
     def action():
         p = _parametres(overlay)
-        if _utiliser_prefect(prefect):
+        if cluster:
+            from flows.grappe import executeur
+            from flows.reparti import backfill_reparti
+
+            # absolute paths: the workers do not share this process's working folder
+            x = str(extracts.resolve()) if extracts else None
+            arguments = (annees, str(lake.resolve()), str(out.resolve()), x, _absolus(overlay))
+            flux = backfill_reparti.with_options(task_runner=executeur(cluster, memory))
+            registre = str(ledger.resolve()) if publish else None
+            r = _par_prefect(lambda: flux(*arguments, memory, registre, str(publications.resolve()), du))
+        elif _utiliser_prefect(prefect):
             from flows.orchestration import backfill as backfill_flow
 
             r = _par_prefect(
@@ -540,16 +562,21 @@ def report(
 def simulate(
     year: Annotated[int, typer.Option(metavar="N", help="Reference year N (payments of N+1)")],
     reforme: Annotated[
-        Path, typer.Option(metavar=DIR, help="Parameter overlay folder describing the reform")
+        list[Path],
+        typer.Option(
+            metavar=DIR, help="Parameter overlay folder describing a reform; repeat it to compare several"
+        ),
     ],
     lake: Annotated[Path, LAKE] = Path("data/lake"),
     overlay: Annotated[list[Path] | None, OVERLAY] = None,
     memory: Annotated[str, MEMORY] = MEMOIRE_PAR_DEFAUT,
+    cluster: Annotated[str | None, CLUSTER] = None,
     json_: Annotated[bool, JSON] = False,
     quiet: Annotated[bool, QUIET] = False,
     log: Annotated[Path | None, LOG] = None,
 ) -> None:
-    """Cost a reform: the same rules under the baseline and the reform for year N; no payment file written."""
+    """Cost a reform (or several, compared in one table): the same rules under the baseline and each reform
+    for year N; no payment file written. With --cluster, the scenarios run in parallel on Dask workers."""
 
     def action():
         from flows.journal import journal_du_produit
@@ -559,12 +586,24 @@ def simulate(
         from transforms.parametres import ParametreError
 
         _parametres(overlay)
-        try:
-            charger_parametres(overlay=[*(overlay or []), reforme])
-        except ParametreError as e:
-            raise EntreeRefusee(f"the reform {reforme}: {e}") from None
-        reglages = Reglages(lake, memoire=memory, journal=journal_du_produit())
-        return simuler(year, reglages, reforme, overlay=_chemins(overlay))
+        for r in reforme:
+            try:
+                charger_parametres(overlay=[*(overlay or []), r])
+            except ParametreError as e:
+                raise EntreeRefusee(f"the reform {r}: {e}") from None
+        if cluster:
+            from flows.grappe import executeur
+            from flows.reparti import simulations_reparties
+
+            flux = simulations_reparties.with_options(task_runner=executeur(cluster, memory))
+            a = (year, str(lake.resolve()), [str(r.resolve()) for r in reforme], _absolus(overlay), memory)
+            scenarios = _par_prefect(lambda: flux(*a))
+        else:
+            reglages = Reglages(lake, memoire=memory, journal=journal_du_produit())
+            scenarios = [simuler(year, reglages, r, overlay=_chemins(overlay)) for r in reforme]
+        if len(scenarios) == 1:
+            return scenarios[0]
+        return {"annee_reference": year, "scenarios": scenarios}
 
     from flows.rendu import afficher_simulation
 

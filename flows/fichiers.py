@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import os
 import signal
+import zlib
 from pathlib import Path
 
 import polars as pl
@@ -89,6 +90,8 @@ def fichier_table(extract: Path, table: str) -> Path | None:
             raise FichierAmbigu(
                 f"{table}: {f.name} is a symbolic link that leads to no file ({cause}); fix the link"
             )
+        if f.is_dir():
+            raise FichierAmbigu(f"{table}: {f.name} is a folder, not a file; deliver the table as one file")
         if f.exists():
             trouves.append(f)
     if len(trouves) > 1:
@@ -109,6 +112,15 @@ def diagnostic_csv(f: Path, depuis: int = 0) -> str | None:
     Rows are numbered as everywhere in the product (1 = the first row after the header), with the file's
     line beside. None when nothing is found. Reads the file from its start (``depuis`` rows were read
     fine: the defect is not before them, but the quotes before them must be followed)."""
+    try:
+        return _diagnostic(f)
+    except (EOFError, gzip.BadGzipFile, zlib.error):
+        return "is not a whole gzip file (damaged, cut short, or not gzip at all): deliver it again"
+    except OSError as e:
+        return f"cannot be read ({e.strerror or type(e).__name__})"
+
+
+def _diagnostic(f: Path) -> str | None:
     ouvrir = gzip.open if f.name.endswith(".gz") else open
     with ouvrir(f, "rb") as fb:
         entete = fb.readline().rstrip(b"\r\n")

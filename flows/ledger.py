@@ -469,10 +469,33 @@ def publier(
         return _resultat(cible, reprise=False)
 
 
+SUFFIXE_PUBLIEUR = ".publieur"  # beside the ledger: the one host that publishes through it
+
+
+def _un_seul_publieur(ledger: Path) -> None:
+    """The ledger's lock is a local file lock, which does not hold across hosts on every network file
+    system: the first publication records its host beside the ledger, and any other host is refused
+    (docs/operations.md, "On a cluster")."""
+    from flows.proprietaire import hote
+
+    f = Path(str(Path(ledger).resolve()) + SUFFIXE_PUBLIEUR)
+    if not f.exists():
+        f.write_text(hote() + "\n", encoding="utf-8")
+        return
+    publieur = f.read_text(encoding="utf-8").strip()
+    if publieur != hote():
+        raise ErreurPublication(
+            f"the ledger {ledger} is published from host {publieur} only, and this is {hote()}: publish "
+            f"there. If the ledger has moved to this host for good, delete {f} and publish again."
+        )
+
+
 @contextlib.contextmanager
 def _verrou(ledger: Path) -> Iterator[None]:
     """The ledger's exclusive lock (one writer at a time), beside the ledger's real file: a ledger reached
-    through a symbolic link takes the same lock as through its own name."""
+    through a symbolic link takes the same lock as through its own name. Taken only on the host that
+    publishes (``_un_seul_publieur``)."""
+    _un_seul_publieur(ledger)
     verrou = FileLock(str(Path(ledger).resolve()) + ".lock", timeout=0)
     try:
         verrou.acquire()

@@ -68,7 +68,7 @@ def _connexion(reglages: Reglages, travail: Path) -> duckdb.DuckDBPyConnection:
         config={
             "memory_limit": reglages.memoire,
             "temp_directory": str(travail / ".duckdb_tmp"),
-            "threads": os.cpu_count(),
+            "threads": reglages.fils or os.cpu_count(),
         }
     )
     # DuckDB measures its progress (read by the progress lines of each model), and prints nothing itself

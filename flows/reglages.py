@@ -22,6 +22,7 @@ class Reglages:
     ledger: Path | None = None  # when set, a run is published through this ledger
     publications: Path | None = None
     journal: Callable[[str], None] = muet
+    fils: int | None = None  # DuckDB's threads (None: every core; a Dask worker gives its own)
 
     def __post_init__(self) -> None:
         for champ in ("lake", "out", "ledger", "publications"):

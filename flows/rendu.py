@@ -108,6 +108,23 @@ def afficher_simulation(r: dict) -> None:
     def e(c: int) -> str:
         return f"{c / 100:,.0f}"
 
+    if "scenarios" in r:  # several reforms: one table, a cost column per reform, then each one's detail
+        noms = [Path(x["reforme"]).name for x in r["scenarios"]]
+        t = Table(title=f"Reforms of year {r['annee_reference']} (paid {r['annee_reference'] + 1}), €")
+        t.add_column("dispositif")
+        t.add_column("cost base", justify="right")
+        for n in noms:
+            t.add_column(f"{n}: difference", justify="right")
+        dispositifs = list(dict.fromkeys(d["dispositif"] for x in r["scenarios"] for d in x["dispositifs"]))
+        par = [{d["dispositif"]: d for d in x["dispositifs"]} for x in r["scenarios"]]
+        for d in dispositifs:
+            base = next(p[d]["base"]["cout_centimes"] for p in par if d in p)
+            t.add_row(d, e(base), *(e(p[d]["ecart_centimes"]) if d in p else "" for p in par))
+        Console(width=max(Console().width, 150)).print(t)
+        for x in r["scenarios"]:
+            afficher_simulation(x)
+        return
+
     t = Table(
         title=f"Reform {Path(r['reforme']).name}, year {r['annee_reference']} "
         f"(paid {r['annee_reference'] + 1}), €"

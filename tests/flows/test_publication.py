@@ -205,6 +205,18 @@ def test_a_ledger_reached_through_a_symlink_takes_the_same_lock(reference, tmp_p
             publier(Path(r["dossier"]), lien, tmp_path / "pubs", ECHEANCE)
 
 
+def test_a_ledger_is_published_from_one_host_only(reference, tmp_path, monkeypatch):
+    base, r = reference
+    ledger = tmp_path / "ledger.duckdb"
+    monkeypatch.setenv("FORFAITS_HOTE", "noeud-a")
+    publier(Path(r["dossier"]), ledger, tmp_path / "pubs", ECHEANCE)
+    monkeypatch.setenv("FORFAITS_HOTE", "noeud-b")  # another node of the cluster, same shared ledger
+    with pytest.raises(ErreurPublication, match="published from host noeud-a only, and this is noeud-b"):
+        publier(Path(r["dossier"]), ledger, tmp_path / "pubs", ECHEANCE)
+    (tmp_path / "ledger.duckdb.publieur").unlink()  # the ledger moved to node b for good
+    assert publier(Path(r["dossier"]), ledger, tmp_path / "pubs", ECHEANCE)["reprise"] is False
+
+
 def test_a_ledger_open_in_another_process_is_told_as_such(reference, tmp_path):
     base, r = reference
     ledger = tmp_path / "ledger.duckdb"
