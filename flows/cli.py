@@ -76,7 +76,7 @@ OVERLAY = typer.Option(
     metavar=DIR,
     help="Parameter overlay folder (values you supply, a reform); repeat it to stack several, in order",
 )
-MEMORY = typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 8GB")
+MEMORY = typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 6GB")
 ECHEANCE = typer.Option(
     help="Due date of the publication's REGULARISATION lines (default: 1st of next month)",
     formats=["%Y-%m-%d"],

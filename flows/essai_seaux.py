@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from flows.bench import FORFAITS, OVERLAY, enfant
+from flows.reglages import MEMOIRE_PAR_DEFAUT
 
 PAR_CABINET = {  # table -> its cabinet column (the doctor's rows)
     "ER_PRS_F": "PFS_EXE_NUM",
@@ -98,7 +99,7 @@ def main() -> None:
     ap.add_argument("--year", type=int, default=2025)
     ap.add_argument("--buckets", type=int, default=4)
     ap.add_argument("--dir", type=Path, default=Path("data/bench/seaux"))
-    ap.add_argument("--memory", default="8GB")
+    ap.add_argument("--memory", default=MEMOIRE_PAR_DEFAUT)
     a = ap.parse_args()
     shutil.rmtree(a.dir, ignore_errors=True)
     t = time.perf_counter()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-MEMOIRE_PAR_DEFAUT = "8GB"  # DuckDB's memory limit: the national run stays under it on 24 GB
+MEMOIRE_PAR_DEFAUT = "6GB"  # DuckDB's memory limit: the national run's process tree peaks at 6.25 GiB with it
 
 
 def muet(message: str) -> None:
