@@ -105,13 +105,13 @@ def fichier_table(extract: Path, table: str) -> Path | None:
 SEPARATEURS = {b",": "','", b"\t": "a tab", b"|": "'|'"}
 
 
-def diagnostic_csv(f: Path, depuis: int = 0) -> str | None:
+def diagnostic_csv(f: Path) -> str | None:
     """Where and why a CSV of the extract cannot be read, from its bytes (the reader's own message quotes the
     row, patient identifiers included): the header's separator or encoding, then the first row whose text
     is not UTF-8, holds an unmatched or misplaced quote, or has more fields than the header.
     Rows are numbered as everywhere in the product (1 = the first row after the header), with the file's
-    line beside. None when nothing is found. Reads the file from its start (``depuis`` rows were read
-    fine: the defect is not before them, but the quotes before them must be followed)."""
+    line beside. None when nothing is found. Reads the file from its start: the quotes of every row before
+    the defect must be followed."""
     try:
         return _diagnostic(f)
     except (EOFError, gzip.BadGzipFile, zlib.error):

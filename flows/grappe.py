@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 
 import psutil
+from dask.utils import parse_bytes
 
 VARIABLE = "FORFAITS_CLUSTER"
 LOCAL = "local"
@@ -22,16 +23,8 @@ PART_DUCKDB = 0.6  # of a worker's memory limit
 PART_MACHINE = 0.8  # of the machine's memory, for the local cluster's workers
 
 
-def octets(memoire: str) -> int:
-    """'8GB' → bytes (DuckDB's units: KB, MB, GB, TB, powers of 1000; KiB, MiB, GiB, TiB, of 1024)."""
-    texte = memoire.strip().upper().replace(" ", "")
-    for suffixe, facteur in (
-        ("TIB", 2**40), ("GIB", 2**30), ("MIB", 2**20), ("KIB", 2**10),
-        ("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3), ("B", 1),
-    ):  # fmt: skip
-        if texte.endswith(suffixe):
-            return int(float(texte.removesuffix(suffixe)) * facteur)
-    return int(texte)
+# '8GB' → bytes: KB, MB, GB powers of 1000, KiB, MiB, GiB of 1024, as DuckDB reads them
+octets = parse_bytes
 
 
 @dataclass(frozen=True)

@@ -98,11 +98,11 @@ def _lecteur(
     return lf.select(colonnes)
 
 
-def _illisible(table: str, f: Path, e: Exception, depuis: int = 0) -> ErreurIngest:
+def _illisible(table: str, f: Path, e: Exception) -> ErreurIngest:
     """The message of a file the reader stops on: where (the true row, found by ``diagnostic_csv``) and the
     likely cause, never the reader's own text (it quotes the row, patient identifier included)."""
     if f.suffix != ".parquet":
-        diag = diagnostic_csv(f, depuis)
+        diag = diagnostic_csv(f)
         if diag:
             return ErreurIngest(f"{table}: {f.name} {diag}")
     if isinstance(e, OSError) and not isinstance(e, FileNotFoundError):
@@ -301,7 +301,7 @@ def _ingerer_par_lots(
                 except Exception as e:  # a decoding error deep in the file, or a field of ``entiers``
                     if relire:
                         raise _EntierIllisible from None  # _ingerer_csv reads the table again as text
-                    raise _illisible(rapport.table, f, e, rapport.lignes_lues) from None
+                    raise _illisible(rapport.table, f, e) from None
                 if brut is None:
                     break
                 suivant = lecteur.submit(next, lots, None)

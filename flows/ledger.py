@@ -40,6 +40,7 @@ from filelock import FileLock, Timeout
 
 from flows.erreurs import PublicationRefusee
 from flows.fichiers import ecrire_csv, panne, publier_dossier, sha256_fichier
+from flows.proprietaire import hote
 from flows.rapport import rapport_publication
 from flows.reglages import muet
 from schemas.sorties import schema_publication
@@ -476,8 +477,6 @@ def _un_seul_publieur(ledger: Path) -> None:
     """The ledger's lock is a local file lock, which does not hold across hosts on every network file
     system: the first publication records its host beside the ledger, and any other host is refused
     (docs/operations.md, "On a cluster")."""
-    from flows.proprietaire import hote
-
     f = Path(str(Path(ledger).resolve()) + SUFFIXE_PUBLIEUR)
     if not f.exists():
         f.write_text(hote() + "\n", encoding="utf-8")

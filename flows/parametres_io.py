@@ -92,9 +92,7 @@ def charger_parametres(
             raise ParametreError(f"parameter overlay folder not found: {d}")
         if prefixe == "overlay/":
             base = {k: dict(v) for k, v in parametres.items()}
-        autres = sorted(
-            f.name for f in d.iterdir() if f.is_file() and f.suffix in (".yml", ".json", ".yaml.txt")
-        )
+        autres = sorted(f.name for f in d.iterdir() if f.is_file() and f.suffix in (".yml", ".json"))
         fautes += [f"{prefixe}{n}: parameter files end in .yaml" for n in autres]
         for f in sorted(d.glob("*.yaml")):
             contenu = _lire(f, surcharge=bool(prefixe))

@@ -21,7 +21,7 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.annual_run import executer
+from flows.annual_run import RESUME_PUBLICATION, executer
 from flows.backfill import ecarts, extrait_de, verifier
 from flows.dossier_run import runs_publies
 from flows.grappe import ressources
@@ -107,7 +107,7 @@ def backfill_reparti(
         r = resultats[a]
         if ledger is not None:
             pub = publier(Path(r["dossier"]), Path(ledger), Path(publications), echeance, _journal())
-            r["publication"] = {k: pub[k] for k in ("dossier", "publication_id", "total", "nouvelles_cles")}
+            r["publication"] = {k: pub[k] for k in RESUME_PUBLICATION}
         r["changements"] = ecarts(avant[a][-1] if avant[a] else None, Path(r["dossier"]))
         # its report again, now that the years before it have run (and are published): run in parallel, it
         # may have been built before the run of N−1 it compares with existed

@@ -4,6 +4,7 @@ ledger held by another process."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -109,19 +110,18 @@ def test_prune_keeps_the_newest_failed_ingests_and_old_versions_and_every_publis
     assert forfaits("prune", "--keep", -1, "--lake", lake, cwd=tmp_path).returncode == Sortie.USAGE
 
 
-def _serveurs(pid: int) -> list[psutil.Process]:
+def _uvicorns(parent: int | None = None) -> list[psutil.Process]:
+    """The Prefect servers (uvicorn) running: all of them, or those under process ``parent``."""
     try:
-        return [c for c in psutil.Process(pid).children(recursive=True) if "uvicorn" in " ".join(c.cmdline())]
+        processus = psutil.Process(parent).children(recursive=True) if parent else psutil.process_iter()
+        serveurs = []
+        for p in processus:
+            with contextlib.suppress(psutil.Error):
+                if "uvicorn" in " ".join(p.cmdline()):
+                    serveurs.append(p)
+        return serveurs
     except psutil.NoSuchProcess:
         return []
-
-
-def _uvicorns() -> list[psutil.Process]:
-    serveurs = []
-    for p in psutil.process_iter(["cmdline"]):
-        if "uvicorn" in " ".join(p.info["cmdline"] or []):
-            serveurs.append(p)
-    return serveurs
 
 
 def test_a_killed_command_leaves_no_prefect_server_behind(extrait, tmp_path):
@@ -142,7 +142,7 @@ def test_a_killed_command_leaves_no_prefect_server_behind(extrait, tmp_path):
     try:
         limite, serveurs = time.monotonic() + 120, []
         while not serveurs and time.monotonic() < limite and p.poll() is None:
-            serveurs = _serveurs(p.pid)
+            serveurs = _uvicorns(p.pid)
             time.sleep(0.05)
         assert serveurs, "the command started no Prefect server"
         p.kill()  # kill -9: no exit handler runs
