@@ -204,7 +204,7 @@ def _entiers(schema) -> dict[str, pl.DataType]:
     """The integer columns of a model (amounts excepted) that polars' CSV reader may parse itself. It accepts
     a subset of what the model's typing accepts, with the same value: an optional sign and decimal digits,
     leading zeros and blanks before ('01', '+7', ' 7'), an empty or blank field as absent
-    (``tests/test_validation_moteurs.py`` pins it). Anything else ('1.5', '7 ', an overflow) stops the
+    (``tests/transforms/test_validation.py`` pins it). Anything else ('1.5', '7 ', an overflow) stops the
     read; the table is then read again as text, so a defective integer costs a second read and nothing
     else."""
     return {
@@ -365,7 +365,7 @@ def _dedoublonner(
         return
     df = pl.read_parquet(sortie)
     en_double = df.join(dup.select(cle), on=cle, how="semi")
-    distincts = en_double.unique()
+    distincts = en_double.unique(maintain_order=True)  # the lake keeps the delivered order, run after run
     conflits = distincts.group_by(cle).agg(pl.len().alias("n")).filter(pl.col("n") > 1).select(cle)
     garde = pl.concat(
         [df.join(dup.select(cle), on=cle, how="anti"), distincts.join(conflits, on=cle, how="anti")]

@@ -74,10 +74,6 @@ def _connexion(reglages: Reglages, travail: Path) -> duckdb.DuckDBPyConnection:
     # DuckDB measures its progress (read by the progress lines of each model), and prints nothing itself
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
-    # Keep the join sides the join order optimizer picks: with the lake's few statistics, the later swap
-    # of build and probe sides made two years of claims the build side of categories_medecin_traitant's
-    # semi join on the patientèle MT (19.6 s against 12.0 s at scale 0.1, docs/decisions.md)
-    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     return con
 
 
@@ -260,7 +256,9 @@ def borne_lecture(reglages: Reglages, annee: int, p: JeuParametres, nom: str, tr
         for scan in _noeuds(plan, "READ_PARQUET"):  # which table: the one that has every column it names
             info = scan.get("extra_info", {})
             filtres = set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", json.dumps(info.get("Filters", ""))))
-            cols = set(info.get("Projections", [])) | (filtres & set().union(*schemas.values()))
+            projections = info.get("Projections", [])  # a string when the scan reads one column
+            cols = set([projections] if isinstance(projections, str) else projections)
+            cols |= filtres & set().union(*schemas.values())
             table = next(t for t, noms in schemas.items() if cols <= noms)
             lectures.setdefault(table, set()).update(cols)
         t0, lignes = time.perf_counter(), 0

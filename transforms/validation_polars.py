@@ -6,8 +6,8 @@ same typing (``validation._expression``, the one the batches use) and the same c
 A Parquet table runs them as streaming queries (``plan``, ``defectueuses``, ``valides``): polars reads,
 checks and writes the rows on every core, in file order, within a bounded memory. A CSV table, typed in
 batches by ``validation.parser``, has each batch checked by ``verificateur``, the checks compiled once for
-the table. ``tests/test_validation_moteurs.py`` runs every engine, pandera's included, on corrupted rows and
-asserts they find the same defects.
+the table. ``tests/transforms/test_validation.py`` runs every engine, pandera's included, on corrupted rows
+and asserts they find the same defects.
 
 A model whose checks cannot all be compiled (a dataframe-level check such as ``DA_PRA_R``'s
 ``categorie_du_numero``, or a check kind not listed in ``_CONDITIONS``) is validated by pandera in batches

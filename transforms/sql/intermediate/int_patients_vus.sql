@@ -3,14 +3,30 @@
 -- seen in N−1 or N (categories_medecin_traitant) are the pairs of N and of N−1 (int_patients_vus_prec), so
 -- that no run reads the claims of N−1 again. Cancellations are netted; "pour information" lines dropped.
 -- Decision: a year's acts go to the doctor its own DA_PRA_R names for the cabinet (docs/decisions.md).
-SELECT c.ps, l.patient, sum(l.quantite)::BIGINT AS nb_actes
-FROM stg_er_prs_f l
-JOIN stg_da_pra_r c ON c.cabinet = l.cabinet
-JOIN stg_ir_nat_v n ON n.prs_nat = l.nature
-WHERE NOT l.est_annee_precedente
-    AND l.date_soins BETWEEN getvariable('debut') AND getvariable('fin')
-    AND l.qualificatif_depense <> getvariable('dpn_info')
-    AND l.top_majoration <= getvariable('cpl_max')
-    AND list_contains(getvariable('nat_rgt_actes'), n.prs_nat_rgt)
-GROUP BY c.ps, l.patient
-HAVING sum(l.quantite) > 0
+-- The lines are grouped on a doctor's rank among the year's doctors (a fixed-width key, docs/benchmarks.md),
+-- his number put back on the pairs.
+WITH medecins AS (
+    SELECT ps, row_number() OVER (ORDER BY ps)::INTEGER AS rang
+    FROM (SELECT DISTINCT ps FROM stg_da_pra_r)
+),
+cabinets AS (
+    SELECT c.cabinet, m.rang
+    FROM stg_da_pra_r c
+    JOIN medecins m ON m.ps = c.ps
+),
+paires AS (
+    SELECT c.rang, l.patient, sum(l.quantite)::BIGINT AS nb_actes
+    FROM stg_er_prs_f l
+    JOIN cabinets c ON c.cabinet = l.cabinet
+    JOIN stg_ir_nat_v n ON n.prs_nat = l.nature
+    WHERE NOT l.est_annee_precedente
+        AND l.date_soins BETWEEN getvariable('debut') AND getvariable('fin')
+        AND l.qualificatif_depense <> getvariable('dpn_info')
+        AND l.top_majoration <= getvariable('cpl_max')
+        AND list_contains(getvariable('nat_rgt_actes'), n.prs_nat_rgt)
+    GROUP BY c.rang, l.patient
+    HAVING sum(l.quantite) > 0
+)
+SELECT m.ps, p.patient, p.nb_actes
+FROM paires p
+JOIN medecins m ON m.rang = p.rang

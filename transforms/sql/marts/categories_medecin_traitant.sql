@@ -16,21 +16,19 @@ c2s AS (
     WHERE list_contains(getvariable('cta_c2s'), type_contrat)
         AND debut <= getvariable('fin') AND (fin IS NULL OR fin >= getvariable('fin'))
 ),
-vus AS (
-    -- the pairs seen in N and in N−1 (int_patients_vus_prec: kept beside the lake's year N−1), of the patientèle
-    SELECT DISTINCT ps, patient
-    FROM (
-        SELECT v.ps, v.patient FROM int_patients_vus v SEMI JOIN int_patients_mt p USING (ps, patient)
-        UNION ALL
-        SELECT v.ps, v.patient FROM int_patients_vus_prec v SEMI JOIN int_patients_mt p USING (ps, patient)
-    )
-    WHERE getvariable('fmt_non_vu')
+-- the pairs seen in N and in N−1 (int_patients_vus_prec: kept beside the lake's year N−1); each holds a pair once,
+-- so a patient of the patientèle is looked up in each without merging them first
+vus_n AS (
+    SELECT ps, patient FROM int_patients_vus WHERE getvariable('fmt_non_vu')
+),
+vus_prec AS (
+    SELECT ps, patient FROM int_patients_vus_prec WHERE getvariable('fmt_non_vu')
 ),
 patients AS (
     SELECT
         mt.ps,
         CASE
-            WHEN getvariable('fmt_non_vu') AND v.ps IS NULL THEN 'non_vu'
+            WHEN getvariable('fmt_non_vu') AND v.ps IS NULL AND w.ps IS NULL THEN 'non_vu'
             WHEN a.patient IS NOT NULL AND mt.age >= getvariable('age_grand') THEN 'ald_80_plus'
             WHEN a.patient IS NOT NULL THEN 'ald_moins_80'
             WHEN mt.age < getvariable('age_enfant') THEN 'age_moins_7'
@@ -42,7 +40,8 @@ patients AS (
     FROM mt
     LEFT JOIN ald a ON a.patient = mt.patient
     LEFT JOIN c2s s ON s.patient = mt.patient
-    LEFT JOIN vus v ON v.ps = mt.ps AND v.patient = mt.patient
+    LEFT JOIN vus_n v ON v.ps = mt.ps AND v.patient = mt.patient
+    LEFT JOIN vus_prec w ON w.ps = mt.ps AND w.patient = mt.patient
 )
 SELECT ps, categorie, count(*) AS nb_patients, count(*) FILTER (WHERE est_c2s) AS nb_patients_c2s
 FROM patients
