@@ -365,7 +365,7 @@ def _dedoublonner(
         return
     df = pl.read_parquet(sortie)
     en_double = df.join(dup.select(cle), on=cle, how="semi")
-    distincts = en_double.unique(maintain_order=True)  # the lake keeps the delivered order, run after run
+    distincts = en_double.unique(maintain_order=True)  # in delivered order: a re-ingest writes the same lake
     conflits = distincts.group_by(cle).agg(pl.len().alias("n")).filter(pl.col("n") > 1).select(cle)
     garde = pl.concat(
         [df.join(dup.select(cle), on=cle, how="anti"), distincts.join(conflits, on=cle, how="anti")]

@@ -332,6 +332,17 @@ def test_identical_duplicates_are_kept_once_conflicting_keys_quarantined(extrait
     assert lake["PFS_PFS_NUM"].n_unique() == lake.height
 
 
+def test_a_table_with_duplicates_is_written_in_a_deterministic_order(extrait, tmp_path):
+    """The rows without duplicates in delivered order, then each duplicated row once, in the order it was
+    first delivered: two ingests of one extract write the same lake, whatever the hashing of the process."""
+    df = lire(extrait, "DA_PRA_R")
+    ecrire(extrait, "DA_PRA_R", pl.concat([df, df.slice(0, 50)]))
+    ingerer(extrait, ANNEE, tmp_path / "lake")
+    lake = pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / "DA_PRA_R.parquet")
+    attendu = pl.concat([df.slice(50), df.slice(0, 50)])["PFS_PFS_NUM"]  # the key: one row each
+    assert lake["PFS_PFS_NUM"].cast(pl.String).to_list() == attendu.to_list()
+
+
 def _corrompre(extrait: Path, nb: int) -> int:
     df = lire(extrait, "ER_PRS_F")
     ecrire(
