@@ -5,14 +5,9 @@
 -- Decision: a year's acts go to the doctor its own DA_PRA_R names for the cabinet (docs/decisions.md).
 -- The lines are grouped on a doctor's rank among the year's doctors (a fixed-width key, docs/benchmarks.md),
 -- his number put back on the pairs.
-WITH medecins AS (
-    SELECT ps, row_number() OVER (ORDER BY ps)::INTEGER AS rang
-    FROM (SELECT DISTINCT ps FROM stg_da_pra_r)
-),
-cabinets AS (
-    SELECT c.cabinet, m.rang
-    FROM stg_da_pra_r c
-    JOIN medecins m ON m.ps = c.ps
+WITH cabinets AS (
+    SELECT cabinet, ps, dense_rank() OVER (ORDER BY ps)::INTEGER AS rang
+    FROM stg_da_pra_r
 ),
 paires AS (
     SELECT c.rang, l.patient, sum(l.quantite)::BIGINT AS nb_actes
@@ -29,4 +24,4 @@ paires AS (
 )
 SELECT m.ps, p.patient, p.nb_actes
 FROM paires p
-JOIN medecins m ON m.rang = p.rang
+JOIN (SELECT DISTINCT rang, ps FROM cabinets) m ON m.rang = p.rang
