@@ -28,8 +28,7 @@ from pathlib import Path
 import psutil
 
 from flows.generation import generer
-from flows.lake import fichier_garde
-from flows.modeles import cle_gardee
+from flows.modeles import chemin_garde
 from flows.parametres_io import charger_parametres
 from flows.reglages import MEMOIRE_PAR_DEFAUT
 from transforms.modeles import variables
@@ -141,13 +140,6 @@ def run(lake: Path, annee: int, sorties: Path, memoire: str, publier: bool, log:
     return enfant(commande)
 
 
-def _paires_gardees(lake: Path) -> Path:
-    """Where the lake keeps the (doctor, patient) pairs of 2024 that the run of 2025 reads."""
-    a = PREALABLES[-1]
-    v = variables(charger_parametres(overlay=OVERLAY), ANNEE)
-    return fichier_garde(lake, "int_patients_vus", a, cle_gardee(lake, "int_patients_vus", a, v))
-
-
 def preparer_lake(source: Path, lake: Path, memoire: str) -> None:
     """The years before 2025 as the annual runs leave them (not measured): 2021 and 2024 ingested, 2024 run
     once (it keeps the netted claims of 2024 and the percentiles of 2021 in the lake)."""
@@ -156,7 +148,9 @@ def preparer_lake(source: Path, lake: Path, memoire: str) -> None:
             t = time.perf_counter()
             ingest(source / str(a), a, lake)
             print(f"  ingested {a} (prerequisite, not measured) in {time.perf_counter() - t:.0f} s")
-    if not _paires_gardees(lake).exists():  # for this code: a change of the model's SQL changes its key
+    # the pairs of 2024 that the run of 2025 reads, under this code's key (a change of their SQL changes it)
+    v = variables(charger_parametres(overlay=OVERLAY), ANNEE)
+    if not chemin_garde(lake, "int_patients_vus", PREALABLES[-1], v).exists():
         t = time.perf_counter()
         sorties = lake.parent / "runs-prealables"
         run(lake, PREALABLES[-1], sorties, memoire, publier=False)

@@ -127,12 +127,18 @@ def _empreinte_annee(lake: Path, annee: int) -> str:
     return json.dumps([(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(d.glob("*.parquet"))])
 
 
+def chemin_garde(lake: Path, nom: str, annee_lake: int, v: dict[str, object]) -> Path:
+    """Where the lake keeps model ``nom`` of lake year ``annee_lake`` for a run of variables ``v``
+    (``derives/<nom>/annee=<year>-<key>.parquet``); the file exists once it has been computed."""
+    return fichier_garde(lake, nom, annee_lake, cle_gardee(lake, nom, annee_lake, v))
+
+
 def table_gardee(reglages: Reglages, nom: str, annee_lake: int, v: dict[str, object], travail: Path) -> Path:
     """The kept model ``nom`` of lake year ``annee_lake`` under the variables ``v``: read where the lake keeps
-    it (``derives/<nom>/annee=<year>-<key>.parquet``), else computed from that year's tables and kept."""
+    it (``chemin_garde``), else computed from that year's tables and kept."""
     lake, annee = reglages.lake, v["annee"]
     v = de_l_annee(v, annee_lake)
-    cible = fichier_garde(lake, nom, annee_lake, cle_gardee(lake, nom, annee_lake, v))
+    cible = chemin_garde(lake, nom, annee_lake, v)
     if cible.exists():
         reglages.journal(f"models of {annee}: {nom} of {annee_lake} read back from the lake ({cible.name})")
         return cible
