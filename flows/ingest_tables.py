@@ -353,8 +353,21 @@ def _ingerer_par_lots(
 def _dedoublonner(
     table: Table, sortie: Path, dossier: Path, rapport: RapportTable, con: duckdb.DuckDBPyConnection
 ) -> None:
-    """Identical duplicates of a keyed table are kept once; conflicting rows of one key go to quarantine."""
+    """Identical duplicates of a keyed table are kept once; conflicting rows of one key go to quarantine.
+    Grouped first on a 64-bit hash of the key, narrower than the key (IR_BEN_R of scale 0.1: 1.0 s against
+    1.4 s): two rows of one key have one hash, so no repeated hash means no duplicate; a repeated hash (a
+    duplicate, or two keys that collide) sends the table to the exact grouping on the key."""
     cle = list(table.cle)
+    repetes = (
+        con.read_parquet(str(sortie))
+        .select(duckdb.FunctionExpression("hash", *[C(k) for k in cle]).alias("h"))
+        .aggregate([C("h"), duckdb.FunctionExpression("count_star").alias("n")], "h")
+        .filter(C("n") > K(1))
+        .limit(1)
+        .fetchall()
+    )
+    if not repetes:
+        return
     dup = (
         con.read_parquet(str(sortie))
         .aggregate([*[C(k) for k in cle], duckdb.FunctionExpression("count_star").alias("n")], ", ".join(cle))
