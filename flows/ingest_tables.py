@@ -358,22 +358,11 @@ def _dedoublonner(
     1.4 s): two rows of one key have one hash, so no repeated hash means no duplicate; a repeated hash (a
     duplicate, or two keys that collide) sends the table to the exact grouping on the key."""
     cle = list(table.cle)
-    repetes = (
-        con.read_parquet(str(sortie))
-        .select(duckdb.FunctionExpression("hash", *[C(k) for k in cle]).alias("h"))
-        .aggregate([C("h"), duckdb.FunctionExpression("count_star").alias("n")], "h")
-        .filter(C("n") > K(1))
-        .limit(1)
-        .fetchall()
-    )
-    if not repetes:
+    lues = con.read_parquet(str(sortie))
+    hache = lues.select(duckdb.FunctionExpression("hash", *[C(k) for k in cle]).alias("h"))
+    if not _repetees(hache, ["h"]).limit(1).fetchall():
         return
-    dup = (
-        con.read_parquet(str(sortie))
-        .aggregate([*[C(k) for k in cle], duckdb.FunctionExpression("count_star").alias("n")], ", ".join(cle))
-        .filter(C("n") > K(1))
-        .pl()
-    )
+    dup = _repetees(lues, cle).pl()
     if dup.is_empty():
         return
     df = pl.read_parquet(sortie)
@@ -409,6 +398,13 @@ def _dedoublonner(
         )
     rapport.lignes_retenues = garde.height
     garde.write_parquet(sortie, compression="zstd")
+
+
+def _repetees(rel: duckdb.DuckDBPyRelation, colonnes: list[str]) -> duckdb.DuckDBPyRelation:
+    """The values of ``colonnes`` that more than one row of ``rel`` carries, with their count ``n``."""
+    return rel.aggregate(
+        [*[C(c) for c in colonnes], duckdb.FunctionExpression("count_star").alias("n")], ", ".join(colonnes)
+    ).filter(C("n") > K(1))
 
 
 def _message_seuil(r: RapportTable, part: float, seuil: float, annee: int) -> str:
