@@ -354,15 +354,13 @@ def _dedoublonner(
     table: Table, sortie: Path, dossier: Path, rapport: RapportTable, con: duckdb.DuckDBPyConnection
 ) -> None:
     """Identical duplicates of a keyed table are kept once; conflicting rows of one key go to quarantine.
-    Grouped first on a 64-bit hash of the key, narrower than the key (IR_BEN_R of scale 0.1: 1.0 s against
-    1.4 s): two rows of one key have one hash, so no repeated hash means no duplicate; a repeated hash (a
-    duplicate, or two keys that collide) sends the table to the exact grouping on the key."""
+    Two rows of one key have one 64-bit hash of it, so a table whose hashes are all distinct has no duplicate
+    (``_hache_repete``); a repeated hash (a duplicate, or two keys that collide) sends the table to the exact
+    grouping on the key."""
     cle = list(table.cle)
-    lues = con.read_parquet(str(sortie))
-    hache = lues.select(duckdb.FunctionExpression("hash", *[C(k) for k in cle]).alias("h"))
-    if not _repetees(hache, ["h"]).limit(1).fetchall():
+    if not _hache_repete(sortie, cle):
         return
-    dup = _repetees(lues, cle).pl()
+    dup = _repetees(con.read_parquet(str(sortie)), cle).pl()
     if dup.is_empty():
         return
     df = pl.read_parquet(sortie)
@@ -398,6 +396,14 @@ def _dedoublonner(
         )
     rapport.lignes_retenues = garde.height
     garde.write_parquet(sortie, compression="zstd")
+
+
+def _hache_repete(f: Path, cle: list[str]) -> bool:
+    """Whether two rows of the Parquet file ``f`` share a 64-bit hash of ``cle``: the hashes sorted, each
+    compared with the next. IR_BEN_R national (65 M rows): 3.1 s, where DuckDB's grouping on the hash took
+    9.7–10.8 s (a hash table of 65 M groups) and its count of distinct hashes 7.5–8.0 s."""
+    h = pl.scan_parquet(f).select(pl.struct(cle).hash().alias("h")).collect()["h"].sort()
+    return len(h) > 1 and bool((h.slice(1) == h.slice(0, len(h) - 1)).any())
 
 
 def _repetees(rel: duckdb.DuckDBPyRelation, colonnes: list[str]) -> duckdb.DuckDBPyRelation:

@@ -10,14 +10,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.generation import generer
 from flows.ingest import ErreurIngest, ingerer
+from flows.ingest_tables import _hache_repete
 from flows.parametres_io import charger_parametres
 
 ANNEE = 2025
@@ -330,6 +334,18 @@ def test_identical_duplicates_are_kept_once_conflicting_keys_quarantined(extrait
     lake = pl.read_parquet(tmp_path / "lake" / f"annee={ANNEE}" / "DA_PRA_R.parquet")
     assert lake.height == df.height - 1
     assert lake["PFS_PFS_NUM"].n_unique() == lake.height
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "1", "A", "12"]), st.integers(0, 3) | st.none()), max_size=12))
+def test_the_duplicate_search_finds_a_repeated_hash_exactly_when_a_key_repeats(cles):
+    """The search for duplicates starts from the hashes of the key: they repeat if and only if a key does
+    (empty, one-row and null keys included); a table without a repeated hash is left as delivered."""
+    df = pl.DataFrame(cles, schema={"NIR": pl.String, "RANG": pl.Int64}, orient="row")
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "t.parquet"
+        df.write_parquet(f)
+        assert _hache_repete(f, ["NIR", "RANG"]) == (len(set(cles)) < len(cles))
 
 
 def test_a_table_with_duplicates_is_written_in_a_deterministic_order(extrait, tmp_path):
