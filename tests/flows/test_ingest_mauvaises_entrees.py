@@ -340,7 +340,7 @@ def test_identical_duplicates_are_kept_once_conflicting_keys_quarantined(extrait
 @given(st.lists(st.tuples(st.sampled_from(["", "1", "A", "12"]), st.integers(0, 3) | st.none()), max_size=12))
 def test_the_duplicate_search_finds_a_repeated_hash_exactly_when_a_key_repeats(cles):
     """The search for duplicates starts from the hashes of the key: they repeat if and only if a key does
-    (empty, one-row and null keys included); a table without a repeated hash is left as delivered."""
+    (empty and one-row tables, empty strings and null ranks included)."""
     df = pl.DataFrame(cles, schema={"NIR": pl.String, "RANG": pl.Int64}, orient="row")
     with tempfile.TemporaryDirectory() as d:
         f = Path(d) / "t.parquet"
