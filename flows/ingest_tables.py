@@ -360,7 +360,12 @@ def _dedoublonner(
     cle = list(table.cle)
     if not _hache_repete(sortie, cle):
         return
-    dup = _repetees(con.read_parquet(str(sortie)), cle).pl()
+    dup = (
+        con.read_parquet(str(sortie))
+        .aggregate([*[C(k) for k in cle], duckdb.FunctionExpression("count_star").alias("n")], ", ".join(cle))
+        .filter(C("n") > K(1))
+        .pl()
+    )
     if dup.is_empty():
         return
     df = pl.read_parquet(sortie)
@@ -404,13 +409,6 @@ def _hache_repete(f: Path, cle: list[str]) -> bool:
     9.7–10.8 s (a hash table of 65 M groups) and its count of distinct hashes 7.5–8.0 s."""
     h = pl.scan_parquet(f).select(pl.struct(cle).hash().alias("h")).collect()["h"].sort()
     return len(h) > 1 and bool((h.slice(1) == h.slice(0, len(h) - 1)).any())
-
-
-def _repetees(rel: duckdb.DuckDBPyRelation, colonnes: list[str]) -> duckdb.DuckDBPyRelation:
-    """The values of ``colonnes`` that more than one row of ``rel`` carries, with their count ``n``."""
-    return rel.aggregate(
-        [*[C(c) for c in colonnes], duckdb.FunctionExpression("count_star").alias("n")], ", ".join(colonnes)
-    ).filter(C("n") > K(1))
 
 
 def _message_seuil(r: RapportTable, part: float, seuil: float, annee: int) -> str:
