@@ -5,8 +5,8 @@
 -- Decision: a year's acts go to the doctor its own DA_PRA_R names for the cabinet (docs/decisions.md).
 -- The lines are grouped on a doctor's rank among the year's doctors (a fixed-width key, docs/benchmarks.md),
 -- his number put back on the pairs. The quantities are summed as DOUBLE: exact (whole numbers far below 2^53,
--- PRS_ACT_QTE bounded by the ingest's plausibility ranges) and an 8-byte state where a BIGINT sum keeps 16
--- bytes, so the national hash table spills a third less under the memory limit (docs/decisions.md).
+-- PRS_ACT_QTE bounded by the ingest's plausibility ranges) and a 16-byte state (a flag and a double) where a
+-- BIGINT sum keeps 24 (a flag and a 128-bit integer), so the national hash table spills less (docs/decisions.md).
 WITH cabinets AS (
     SELECT cabinet, ps, dense_rank() OVER (ORDER BY ps)::INTEGER AS rang
     FROM stg_da_pra_r
