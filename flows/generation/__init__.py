@@ -14,9 +14,12 @@ death or before his birth year; children are not treated by pediatricians in par
 
 from __future__ import annotations
 
+import gzip
+import os
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -250,7 +253,7 @@ def generer(
                 n = con.execute("SELECT count(*) FROM read_parquet(?)", [str(chemin)]).fetchall()[0][0]
             else:
                 chemin = partiel / f"{table}.csv.gz"
-                rel.write_csv(str(chemin), sep=";", header=True, date_format="%d/%m/%Y", compression="gzip")
+                _ecrire_csv_gzip(rel, chemin)
                 n = con.execute(
                     "SELECT count(*) FROM read_csv(?, delim=';', header=true, all_varchar=true)",
                     [str(chemin)],
@@ -262,3 +265,24 @@ def generer(
     con.close()
     shutil.rmtree(tmp, ignore_errors=True)
     return comptes
+
+
+def _ecrire_csv_gzip(rel: duckdb.DuckDBPyRelation, chemin: Path) -> None:
+    """``rel`` as an SNDS delivery (inputs.md: ';', header, dates DD/MM/YYYY, gzip). DuckDB writes the text
+    into a pipe and Python's gzip compresses it beside, at level 1: DuckDB's own gzip, which has one level,
+    took most of the 43 minutes of a national CSV extract (docs/benchmarks.md, "Generator"). The pipe exists
+    before DuckDB opens it (through /dev/fd), so DuckDB never waits for a reader: a reader that stops makes
+    its writes fail, and the reader sees the end of the text when our end of the pipe closes after DuckDB."""
+    with gzip.open(chemin, "wb", compresslevel=1) as gz, ThreadPoolExecutor(max_workers=1) as fil:
+        lecture, ecriture = os.pipe()
+        compression = fil.submit(_compresser, lecture, gz)
+        try:
+            rel.write_csv(f"/dev/fd/{ecriture}", sep=";", header=True, date_format="%d/%m/%Y")
+        finally:
+            os.close(ecriture)
+            compression.result()  # a reader that stopped is why DuckDB's writes failed: its error first
+
+
+def _compresser(lecture: int, gz) -> None:
+    with open(lecture, "rb") as texte:
+        shutil.copyfileobj(texte, gz, 1 << 22)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+import os
+import threading
+
+import duckdb
 import polars as pl
 import pytest
 
-from flows.generation import generer
+import flows.generation as generation
+from flows.generation import _ecrire_csv_gzip, generer
 from flows.parametres_io import charger_parametres
 
 
@@ -102,3 +108,58 @@ def test_boundary_cases_are_planted(extraits):
 
 def test_dipa_declarations_only_in_2020(extraits):
     assert lire(extraits, 2025, "DIPA_DECLARATIONS").is_empty()
+
+
+def _sans_attente(f, secondes=60):
+    """Run ``f`` in a thread and return what it raised (None): a writer and a reader left waiting on each
+    other would hang the suite, so the test fails instead after ``secondes``."""
+    issue = {}
+
+    def cible():
+        try:
+            f()
+        except Exception as e:  # noqa: BLE001 - the test inspects it
+            issue["erreur"] = e
+
+    fil = threading.Thread(target=cible, daemon=True)
+    fil.start()
+    fil.join(secondes)
+    assert not fil.is_alive(), "the CSV writer is still waiting"
+    return issue.get("erreur")
+
+
+def test_a_csv_table_is_the_text_duckdb_writes_gzipped(tmp_path):
+    """The pipe and Python's gzip change how the file is compressed, not its text: separators and quotes
+    inside a field, an empty value, dates DD/MM/YYYY, amounts with two decimals, 300 000 rows (several
+    blocks of the pipe)."""
+    con = duckdb.connect()
+    rel = con.sql(
+        "SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE 'a;b \"c\" ' || i END AS texte, "
+        "DATE '2025-01-01' + (i % 365)::INTEGER AS jour, (i / 100)::DECIMAL(12, 2) AS montant "
+        "FROM range(300000) t(i)"
+    )
+    _ecrire_csv_gzip(rel, tmp_path / "t.csv.gz")
+    rel.write_csv(str(tmp_path / "t.csv"), sep=";", header=True, date_format="%d/%m/%Y")
+    texte = gzip.decompress((tmp_path / "t.csv.gz").read_bytes())
+    assert texte == (tmp_path / "t.csv").read_bytes()
+    assert texte.splitlines()[1] == b"0;;01/01/2025;0.00"
+
+
+def test_a_query_that_fails_while_written_raises_without_waiting(tmp_path):
+    rel = duckdb.connect().sql(
+        "SELECT CASE WHEN i < 500000 THEN i ELSE error('no such row') END AS i FROM range(1000000) t(i)"
+    )
+    erreur = _sans_attente(lambda: _ecrire_csv_gzip(rel, tmp_path / "t.csv.gz"))
+    assert isinstance(erreur, duckdb.Error) and "no such row" in str(erreur)
+
+
+def test_a_compression_that_stops_raises_its_own_error_without_waiting(tmp_path, monkeypatch):
+    def disque_plein(lecture, gz):
+        with open(lecture, "rb") as texte:
+            texte.read(1 << 16)
+            raise OSError(28, os.strerror(28))
+
+    monkeypatch.setattr(generation, "_compresser", disque_plein)
+    rel = duckdb.connect().sql("SELECT i, 'ligne ' || i AS t FROM range(2000000) t(i)")
+    erreur = _sans_attente(lambda: _ecrire_csv_gzip(rel, tmp_path / "t.csv.gz"))
+    assert isinstance(erreur, OSError) and erreur.errno == 28
